@@ -1,0 +1,383 @@
+"""Portal pages for people: sign-in, company switcher, profile, members, keys, API
+clients, invitations and the zone operator's company list.
+
+Pages are thin: they render selectors and call services; a broken rule comes back as
+a message on the same page, naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import forms, selectors, services
+from .access import Actor
+from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from .middleware import SESSION_COMPANY_KEY
+
+View = Callable[..., HttpResponse]
+
+
+def actor_required(view: View) -> View:
+    """Signed in and member of a company; otherwise to the sign-in page or a 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        actor: Actor | None = getattr(request, "actor", None)
+        if actor is None:
+            return render(request, "companies/no_company.html", status=403)
+        try:
+            return view(request, actor, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except DomainError as exc:
+            return render(
+                request, "companies/refused.html", {"message": exc.message}, status=exc.http_status
+            )
+
+    return wrapped
+
+
+def attempt(request: HttpRequest, form: django_forms.Form | None, action: Callable[[], Any]) -> Any:
+    """Run a service; on a broken rule put the message on the form field (or the page)."""
+    try:
+        return action()
+    except ValidationFailed as exc:
+        for field, problems in exc.errors.items():
+            target = field if form is not None and field in form.fields else None
+            for problem in problems:
+                if form is not None:
+                    form.add_error(target, f"{field}: {problem}" if target is None else problem)
+                else:
+                    messages.error(request, f"{field}: {problem}")
+    except (NotFound, PermissionDenied):
+        raise  # whole-page answers: 404 / 403, rendered by ``actor_required``
+    except DomainError as exc:
+        if form is not None:
+            form.add_error(None, exc.message)
+        else:
+            messages.error(request, exc.message)
+    return None
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "companies/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+@login_required
+def switch_company(request: HttpRequest) -> HttpResponse:
+    """Choose which of the person's companies they act for."""
+    assert request.user.is_authenticated  # login_required
+    membership = selectors.membership_for(
+        user=request.user, company_id=_int(request.POST.get("company_id"))
+    )
+    if membership is None or str(membership.company_id) != request.POST.get("company_id"):
+        raise Http404("you are not a member of that company")
+    request.session[SESSION_COMPANY_KEY] = membership.company_id
+    messages.info(request, f"You now act for {membership.company.legal_name}.")
+    return redirect("portal:home")
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@require_GET
+@actor_required
+def home(request: HttpRequest, actor: Actor) -> HttpResponse:
+    keys = selectors.signing_keys_of(actor=actor)
+    context = {
+        "active_keys": keys.filter(revoked_at__isnull=True).count(),
+        "members": selectors.members_of(actor=actor).count(),
+        "clients": selectors.api_clients_of(actor=actor).filter(revoked_at__isnull=True).count(),
+    }
+    if actor.company.is_operator:
+        operator_view = selectors.companies_for_operator(actor=actor)
+        context["pending_companies"] = operator_view.filter(status="pending").count()
+        context["zone_companies"] = operator_view.count()
+    return render(request, "companies/home.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@actor_required
+def company_profile(request: HttpRequest, actor: Actor) -> HttpResponse:
+    company = actor.company
+    form = forms.CompanyProfileForm(
+        request.POST or None,
+        initial={
+            "contact_email": company.contact_email,
+            "website": company.website,
+            "address": company.address,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        done = attempt(
+            request,
+            form,
+            lambda: services.company_update_profile(actor=actor, **form.cleaned_data),
+        )
+        if done:
+            messages.success(request, "Profile saved.")
+            return redirect("portal:company")
+    return render(request, "companies/profile.html", {"company": company, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@actor_required
+def members(request: HttpRequest, actor: Actor) -> HttpResponse:
+    form = forms.InvitationForm(request.POST or None)
+    new_link = None
+    if request.method == "POST" and form.is_valid():
+        result = attempt(
+            request, form, lambda: services.invitation_create(actor=actor, **form.cleaned_data)
+        )
+        if result:
+            invitation, token = result
+            new_link = request.build_absolute_uri(reverse("portal:invitation-accept", args=[token]))
+            messages.success(request, f"Invitation for {invitation.email} created.")
+            form = forms.InvitationForm()
+    context = {
+        "members": selectors.members_of(actor=actor),
+        "invitations": selectors.invitations_of(actor=actor)[:50],
+        "form": form,
+        "new_link": new_link,
+        "role_choices": forms.MemberRoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+    }
+    return render(request, "companies/members.html", context)
+
+
+@require_POST
+@actor_required
+def member_role(request: HttpRequest, actor: Actor, membership_id: int) -> HttpResponse:
+    membership = selectors.member_get(actor=actor, membership_id=membership_id)
+    form = forms.MemberRoleForm(request.POST)
+    if form.is_valid() and attempt(
+        request,
+        None,
+        lambda: services.membership_change_role(
+            actor=actor, membership=membership, role=form.cleaned_data["role"]
+        ),
+    ):
+        messages.success(
+            request, f"{membership.user.get_username()} is now {form.cleaned_data['role']}."
+        )
+    return redirect("portal:members")
+
+
+@require_POST
+@actor_required
+def member_remove(request: HttpRequest, actor: Actor, membership_id: int) -> HttpResponse:
+    membership = selectors.member_get(actor=actor, membership_id=membership_id)
+    username = membership.user.get_username()
+    attempt(request, None, lambda: services.membership_remove(actor=actor, membership=membership))
+    if not selectors.members_of(actor=actor).filter(pk=membership_id).exists():
+        messages.success(request, f"{username} was removed.")
+    return redirect("portal:members")
+
+
+@require_POST
+@actor_required
+def invitation_revoke(request: HttpRequest, actor: Actor, invitation_id: int) -> HttpResponse:
+    invitation = selectors.invitation_get(actor=actor, invitation_id=invitation_id)
+    attempt(request, None, lambda: services.invitation_revoke(actor=actor, invitation=invitation))
+    return redirect("portal:members")
+
+
+@require_http_methods(["GET", "POST"])
+@actor_required
+def keys(request: HttpRequest, actor: Actor) -> HttpResponse:
+    register_form = forms.RegisterKeyForm(
+        request.POST if request.POST.get("action") == "register" else None
+    )
+    platform_form = forms.PlatformKeyForm(
+        request.POST if request.POST.get("action") == "platform" else None
+    )
+    if request.method == "POST":
+        created = None
+        if request.POST.get("action") == "register" and register_form.is_valid():
+            created = attempt(
+                request,
+                register_form,
+                lambda: services.signing_key_register(actor=actor, **register_form.cleaned_data),
+            )
+        elif request.POST.get("action") == "platform" and platform_form.is_valid():
+            created = attempt(
+                request,
+                platform_form,
+                lambda: services.signing_key_create_platform(
+                    actor=actor, **platform_form.cleaned_data
+                ),
+            )
+        if created:
+            messages.success(request, f"Key {created.kid} registered.")
+            return redirect("portal:keys")
+    context = {
+        "keys": selectors.signing_keys_of(actor=actor),
+        "register_form": register_form,
+        "platform_form": platform_form,
+        "revoke_form": forms.RevokeKeyForm(),
+    }
+    return render(request, "companies/keys.html", context)
+
+
+@require_POST
+@actor_required
+def key_revoke(request: HttpRequest, actor: Actor, kid: str) -> HttpResponse:
+    key = selectors.signing_key_get(actor=actor, kid=kid)
+    form = forms.RevokeKeyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "reason: choose why the key is revoked")
+    elif attempt(
+        request,
+        None,
+        lambda: services.signing_key_revoke(
+            actor=actor, key=key, reason=form.cleaned_data["reason"]
+        ),
+    ):
+        messages.success(request, f"Key {kid} revoked.")
+    return redirect("portal:keys")
+
+
+@require_http_methods(["GET", "POST"])
+@actor_required
+def clients(request: HttpRequest, actor: Actor) -> HttpResponse:
+    form = forms.ApiClientForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        created = attempt(
+            request, form, lambda: services.api_client_create(actor=actor, **form.cleaned_data)
+        )
+        if created:
+            form = forms.ApiClientForm()
+    context = {
+        "clients": selectors.api_clients_of(actor=actor),
+        "form": form,
+        "created": created,
+        "token_url": request.build_absolute_uri(reverse("oauth2:token")),
+    }
+    return render(request, "companies/clients.html", context)
+
+
+@require_POST
+@actor_required
+def client_revoke(request: HttpRequest, actor: Actor, client_id: str) -> HttpResponse:
+    client = selectors.api_client_get(actor=actor, client_id=client_id)
+    if attempt(request, None, lambda: services.api_client_revoke(actor=actor, client=client)):
+        messages.success(request, f"Client {client.name} revoked.")
+    return redirect("portal:clients")
+
+
+@require_http_methods(["GET", "POST"])
+@actor_required
+def operator_companies(request: HttpRequest, actor: Actor) -> HttpResponse:
+    companies = selectors.companies_for_operator(actor=actor)
+    form = forms.OnboardCompanyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        company = attempt(
+            request, form, lambda: services.company_onboard(actor=actor, **form.cleaned_data)
+        )
+        if company:
+            messages.success(request, f"{company.legal_name} onboarded. Now invite its admin.")
+            return redirect("portal:operator-company", slug=company.slug)
+    status_filter = request.GET.get("status", "")
+    if status_filter:
+        companies = companies.filter(status=status_filter)
+    context = {"companies": companies, "form": form, "status_filter": status_filter}
+    return render(request, "companies/operator_companies.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@actor_required
+def operator_company(request: HttpRequest, actor: Actor, slug: str) -> HttpResponse:
+    company = selectors.company_get_for_operator(actor=actor, slug=slug)
+    invite_form = forms.InvitationForm(
+        request.POST if request.POST.get("action") == "invite" else None,
+        initial={"role": "admin"},
+    )
+    suspend_form = forms.SuspendForm(
+        request.POST if request.POST.get("action") == "suspend" else None
+    )
+    new_link = None
+    action = request.POST.get("action")
+    if action == "activate":
+        if attempt(request, None, lambda: services.company_activate(actor=actor, company=company)):
+            messages.success(request, f"{company.legal_name} is active.")
+        return redirect("portal:operator-company", slug=slug)
+    if (
+        action == "suspend"
+        and suspend_form.is_valid()
+        and attempt(
+            request,
+            suspend_form,
+            lambda: services.company_suspend(
+                actor=actor, company=company, reason=suspend_form.cleaned_data["reason"]
+            ),
+        )
+    ):
+        messages.success(request, f"{company.legal_name} is suspended.")
+        return redirect("portal:operator-company", slug=slug)
+    if action == "invite" and invite_form.is_valid():
+        result = attempt(
+            request,
+            invite_form,
+            lambda: services.invitation_create(
+                actor=actor, company=company, **invite_form.cleaned_data
+            ),
+        )
+        if result:
+            new_link = request.build_absolute_uri(
+                reverse("portal:invitation-accept", args=[result[1]])
+            )
+    context = {
+        "company": company,
+        "invite_form": invite_form,
+        "suspend_form": suspend_form,
+        "new_link": new_link,
+    }
+    return render(request, "companies/operator_company.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Join a company by link: sign in (or create a login) and accept."""
+    try:
+        invitation = services.invitation_from_token(token)
+    except NotFound as exc:
+        return render(request, "companies/refused.html", {"message": exc.message}, status=404)
+    register_form = forms.RegisterForm(request.POST if not request.user.is_authenticated else None)
+    if request.method == "POST":
+        user = request.user if request.user.is_authenticated else None
+        if user is None and register_form.is_valid():
+            user = attempt(
+                request,
+                register_form,
+                lambda: services.user_register(
+                    email=invitation.email, **register_form.cleaned_data
+                ),
+            )
+            if user is not None:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if user is not None:
+            membership = attempt(
+                request, None, lambda: services.invitation_accept(token=token, user=user)
+            )
+            if membership:
+                request.session[SESSION_COMPANY_KEY] = membership.company_id
+                messages.success(request, f"Welcome to {membership.company.legal_name}.")
+                return HttpResponseRedirect(reverse("portal:home"))
+    context = {"invitation": invitation, "register_form": register_form}
+    return render(request, "companies/invitation_accept.html", context)

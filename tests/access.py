@@ -1,0 +1,59 @@
+"""The vocabulary of the permission matrix.
+
+Each app lists one ``Case`` per URL pattern (tests/<app>/access_matrix.py); the matrix
+test runs every case as every principal and fails when a URL pattern has no case, so
+a new endpoint cannot ship unguarded.
+
+Principals: "anonymous"; "admin", "editor", "viewer" of the cast's supplier (acme);
+"outsider" (admin of another company); "operator" (admin of the zone operator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+PRINCIPALS = ("anonymous", "outsider", "viewer", "editor", "admin", "operator")
+ALL = frozenset(PRINCIPALS)
+SIGNED_IN = ALL - {"anonymous"}
+ACME = frozenset({"viewer", "editor", "admin"})
+ACME_ADMIN = frozenset({"admin"})
+ADMINS = frozenset({"admin", "outsider", "operator"})
+OPERATOR = frozenset({"operator"})
+
+Value = dict[str, Any] | Callable[[Any], dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request, and who may make it successfully.
+
+    ``allowed``: principals for whom it succeeds (status < 400, no redirect to sign-in).
+    Everyone else must be refused: 401, 403, 404 or a redirect to the sign-in page.
+    ``private``: strings of acme's (key ids, e-mails…) that must never appear in a
+    response to anyone outside acme, whatever the status.
+    """
+
+    name: str
+    allowed: frozenset[str]
+    kwargs: Value = None
+    method: str = "get"
+    data: Value = None
+    query: Value = None
+    content_type: str = "application/json"
+    private: Callable[[Any], list[str]] | None = None
+    label: str = ""
+    headers: Value = field(default=None)
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}:{self.method}{':' + self.label if self.label else ''}"
+
+
+def resolve(value: Value, cast: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if callable(value):
+        return value(cast)
+    return value
