@@ -103,7 +103,55 @@ def _validated_x(jwk: Any, *, allow_private: bool) -> bytes:
         raise KeyFormatError(f"jwk.x: must be base64url without padding ({exc.message})") from exc
     if len(raw) != KEY_SIZE:
         raise KeyFormatError(f"jwk.x: must decode to exactly {KEY_SIZE} bytes, got {len(raw)}")
+    problem = public_point_problem(raw)
+    if problem:
+        raise KeyFormatError(f"jwk.x: {problem}")
     return raw
+
+
+# Edwards25519 (RFC 8032 §5.1): -x^2 + y^2 = 1 + d x^2 y^2 over GF(p).
+_P = 2**255 - 19
+_D = (-121665 * pow(121666, -1, _P)) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _edwards_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    (x1, y1), (x2, y2) = a, b
+    t = _D * x1 * x2 * y1 * y2 % _P
+    x3 = (x1 * y2 + y1 * x2) * pow(1 + t, -1, _P) % _P
+    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, -1, _P) % _P
+    return x3, y3
+
+
+def public_point_problem(raw: bytes) -> str | None:
+    """Why 32 bytes are not a safe Ed25519 public key, or None if they are.
+
+    OpenSSL loads any 32 bytes, but a key that is not a canonical curve point, or a
+    point of small order (8·P is the neutral element), is worthless: for small-order
+    keys one signature verifies for every message, so anyone could "sign" as the
+    key's owner and the owner could deny its own signatures (RFC 8032 §5.1.3 decoding,
+    the small-order check of libsodium's crypto_sign_verify_detached).
+    """
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    sign = raw[31] >> 7
+    if y >= _P:
+        return "is not a canonical curve point encoding (y >= p)"
+    u, v = (y * y - 1) % _P, (_D * y * y + 1) % _P
+    x = u * pow(v, 3, _P) * pow(u * pow(v, 7, _P), (_P - 5) // 8, _P) % _P
+    if v * x * x % _P == (-u) % _P:
+        x = x * _SQRT_M1 % _P
+    elif v * x * x % _P != u:
+        return "is not a point on the Ed25519 curve"
+    if x == 0 and sign:
+        return "is not a canonical curve point encoding (x = 0 with the sign bit set)"
+    if x & 1 != sign:
+        x = _P - x
+    point = (x, y)
+    for _ in range(3):
+        point = _edwards_add(point, point)
+    if point == (0, 1):
+        return "is a small-order point: signatures under it prove nothing, use a real key"
+    return None
 
 
 def public_key_from_jwk(jwk: dict[str, Any]) -> Ed25519PublicKey:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -371,3 +371,65 @@ def test_error_codes() -> None:
     assert ProofError("m", "other").code == "other"
     assert str(SignatureError("bad sig")) == "bad sig"
     assert isinstance(ProofError("m"), TrustError)
+
+
+# --- public key point checks (small order, off curve, non-canonical) -------------------
+
+SMALL_ORDER_ENCODINGS = [
+    "0100000000000000000000000000000000000000000000000000000000000000",  # identity
+    "0000000000000000000000000000000000000000000000000000000000000000",  # order 4
+    "0000000000000000000000000000000000000000000000000000000000000080",  # order 4, -x
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  # order 2
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",  # order 8
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",  # order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",  # order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",  # order 8
+]
+
+
+@pytest.mark.parametrize("encoding", SMALL_ORDER_ENCODINGS)
+def test_small_order_points_are_refused(encoding):
+    from trust.keys import public_point_problem
+
+    assert "small-order" in public_point_problem(bytes.fromhex(encoding))
+
+
+def test_a_small_order_key_really_lets_one_signature_verify_any_message():
+    # Why the check matters: with the identity as public key, R = identity and S = 0
+    # satisfy the verification equation for every message in OpenSSL.
+    identity = Ed25519PublicKey.from_public_bytes(bytes.fromhex(SMALL_ORDER_ENCODINGS[0]))
+    forged = bytes.fromhex(SMALL_ORDER_ENCODINGS[0]) + bytes(32)
+    identity.verify(forged, b"any message at all")
+    identity.verify(forged, b"and another")
+
+
+def test_non_canonical_y_is_refused():
+    from trust.keys import public_point_problem
+
+    y_equals_p = (2**255 - 19).to_bytes(32, "little")
+    assert "canonical" in public_point_problem(y_equals_p)
+
+
+def test_a_point_off_the_curve_is_refused():
+    from trust.keys import public_point_problem
+
+    assert public_point_problem((2).to_bytes(32, "little")) == "is not a point on the Ed25519 curve"
+
+
+@settings(max_examples=50)
+@given(st.binary(min_size=32, max_size=32))
+def test_generated_keys_always_pass_and_the_check_matches_openssl_on_real_points(seed):
+    from trust.keys import public_point_problem
+
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    assert public_point_problem(key.public_key().public_bytes_raw()) is None
+
+
+def test_jwk_with_a_small_order_x_is_refused_naming_x():
+    jwk = {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url_encode(bytes.fromhex(SMALL_ORDER_ENCODINGS[4])),
+    }
+    with pytest.raises(KeyFormatError, match=r"^jwk\.x: is a small-order point"):
+        public_key_from_jwk(jwk)
