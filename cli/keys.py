@@ -13,16 +13,18 @@ from trust import keys as trust_keys
 
 def keygen(args: argparse.Namespace) -> int:
     path = Path(args.out)
-    if path.exists() and not args.force:
+    if os.path.lexists(path) and not args.force:
         print(f"error: {path} exists; choose another --out or pass --force", file=sys.stderr)
         return 2
     private_key = trust_keys.generate_private_key()
     pem = trust_keys.private_key_to_pem(private_key)
-    # Created with 0600 from the start: the private key is never world-readable.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A new file created 0600 (O_EXCL): the private key is never in a readable file, even
+    # when --force replaces one that had looser permissions.
+    if os.path.lexists(path):  # also a dangling symlink: replace the link, not its target
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
-    os.chmod(path, 0o600)
     public = trust_keys.public_jwk(private_key)
     kid = trust_keys.jwk_thumbprint(public)
     if args.json:

@@ -34,7 +34,7 @@ class Actor:
         if self.client is not None:
             return f"client:{self.client.client_id}"
         if self.user is not None:
-            return f"user:{self.user.get_username()}"
+            return f"user:{self.user.pk}"  # pseudonymous: the public log holds no names
         return "system"
 
     def has_role(self, role: str) -> bool:

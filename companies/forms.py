@@ -34,7 +34,7 @@ class RegisterKeyForm(forms.Form):
         widget=forms.Textarea(
             attrs={"rows": 4, "placeholder": '{"kty":"OKP","crv":"Ed25519","x":"…"}'}
         ),
-        help_text="Paste the public JWK printed by `carbonx keygen`. Never paste a private key.",
+        help_text="Paste the public JWK printed by carbonx keygen. Never paste a private key.",
     )
     label = forms.CharField(required=False, max_length=100)
 

@@ -64,7 +64,9 @@ def validate_lei(code: str) -> str:
         raise IdentifierError(f"LEI must have 20 characters, got {len(code)}")
     if not _LEI_RE.match(code):
         raise IdentifierError("LEI must be 18 characters A-Z/0-9 followed by 2 check digits")
-    if not lei_is_valid_checksum(code):
+    # ISO 7064 MOD 97-10 check digits are 02..98; 00, 01 and 99 can satisfy the modulus
+    # by accident (97 ≡ 0) but are never issued.
+    if not 2 <= int(code[18:]) <= 98 or not lei_is_valid_checksum(code):
         raise IdentifierError("LEI check digits are wrong (ISO 17442 MOD 97-10)")
     return code
 
@@ -87,7 +89,10 @@ def normalize_identifier(value: str) -> tuple[str, str]:
     if lowered.startswith("urn:"):
         if not _URN_RE.match(text):
             raise IdentifierError(f"{text!r} is not a valid URN (RFC 8141: urn:<nid>:<nss>)")
-        return "urn", text
+        # RFC 8141: "urn" and the namespace identifier compare case-insensitively, so
+        # they are stored lower-cased and URN:EPC:x cannot be registered beside urn:epc:x.
+        _, nid, nss = text.split(":", 2)
+        return "urn", f"urn:{nid.lower()}:{nss}"
     upper = text.upper()
     if len(upper) == 18:
         return "uscc", USCC_URN_PREFIX + validate_uscc(upper)

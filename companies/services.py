@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -45,12 +46,26 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 COMPANY_ROLES = ("supplier", "buyer", "verifier", "operator")
+MAX_IDENTIFIER_LENGTH = CompanyIdentifier._meta.get_field("urn").max_length or 255
 
 
-def _audit(actor: Actor | None, type: str, company: Company, subject: str, **payload: Any) -> None:
+def user_ref(user: User) -> str:
+    """How a person is named in the audit log: a pseudonymous, stable id.
+
+    The log is public and can never be edited, so it must hold no personal data (user
+    names are often e-mail addresses); the portal maps ids back to names for members.
+    """
+    return f"user:{user.pk}"
+
+
+def _audit(
+    actor: Actor | str | None, type: str, company: Company, subject: str, **payload: Any
+) -> None:
+    if isinstance(actor, Actor):
+        actor = actor.audit_ref
     audit_append(
         type=type,
-        actor=actor.audit_ref if actor else "system",
+        actor=actor or "system",
         company=company.slug,
         subject=subject,
         payload=payload,
@@ -70,6 +85,8 @@ def _clean_identifiers(identifiers: Iterable[str], *, exclude_company: Company |
     for position, raw in enumerate(identifiers):
         try:
             scheme, urn = normalize_identifier(raw)
+            if len(urn) > MAX_IDENTIFIER_LENGTH:
+                raise IdentifierError(f"must be at most {MAX_IDENTIFIER_LENGTH} characters")
         except IdentifierError as exc:
             errors.append(f"[{position}] {exc}")
             continue
@@ -173,6 +190,7 @@ def _set_status(
 ) -> Company:
     actor.require_operator(to="change a company's status")
     actor.require_role(MemberRole.ADMIN, to="change a company's status")
+    actor.require_writable()
     if company.pk == actor.company.pk and to == CompanyStatus.SUSPENDED:
         raise PermissionDenied("the zone operator cannot suspend itself")
     # Conditional update: only one of two concurrent status changes wins.
@@ -180,6 +198,7 @@ def _set_status(
         status=to, suspension_reason=reason, status_changed_at=timezone.now()
     )
     if not changed:
+        company.refresh_from_db(fields=["status"])
         raise Conflict(
             f"status: {company.legal_name} is {company.status}; it must be "
             f"{' or '.join(allowed_from)} for this change",
@@ -225,7 +244,10 @@ def company_update_profile(
     actor.require_writable()
     company = actor.company
     company.contact_email, company.website, company.address = contact_email, website, address
-    company.full_clean(exclude=["slug"])
+    try:
+        company.full_clean(exclude=["slug"])
+    except DjangoValidationError as exc:
+        raise ValidationFailed({f: list(m) for f, m in exc.message_dict.items()}) from exc
     company.save(update_fields=["contact_email", "website", "address"])
     _audit(
         actor,
@@ -312,13 +334,12 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     if not created:
         raise ValidationFailed.single("user", f"you are already a member of {invitation.company}")
     _audit(
-        None,
+        user_ref(user),
         "membership.created",
         invitation.company,
-        f"user:{user.get_username()}",
+        user_ref(user),
         role=invitation.role,
         invitation=invitation.pk,
-        actor_user=user.get_username(),
     )
     return membership
 
@@ -355,11 +376,15 @@ def user_register(*, username: str, email: str, password: str) -> User:
 
 
 def _lock_admins(company: Company) -> int:
-    return (
+    """Lock the company's admin rows and count them, so two concurrent demotions cannot
+    both see "another admin remains". (A bare ``.count()`` would drop FOR UPDATE.)"""
+    admins = (
         Membership.objects.select_for_update()
         .filter(company=company, role=MemberRole.ADMIN)
-        .count()
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    return len(list(admins))
 
 
 @transaction.atomic
@@ -380,7 +405,7 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
         actor,
         "membership.role_changed",
         actor.company,
-        f"user:{membership.user.get_username()}",
+        user_ref(membership.user),
         old=old,
         new=role,
     )
@@ -394,10 +419,10 @@ def membership_remove(*, actor: Actor, membership: Membership) -> None:
     if membership.company_id != actor.company.pk:
         raise NotFound("no such member")
     if membership.role == MemberRole.ADMIN and _lock_admins(actor.company) <= 1:
-        raise Conflict("a company must keep at least one admin", field="role")
-    username = membership.user.get_username()
+        raise Conflict("role: a company must keep at least one admin", field="role")
+    subject = user_ref(membership.user)
     membership.delete()
-    _audit(actor, "membership.removed", actor.company, f"user:{username}")
+    _audit(actor, "membership.removed", actor.company, subject)
 
 
 # --- signing keys ----------------------------------------------------------------------
@@ -497,8 +522,9 @@ def signing_key_create_platform(*, actor: Actor, label: str = "") -> SigningKey:
 @transaction.atomic
 def signing_key_revoke(*, actor: Actor, key: SigningKey, reason: str) -> SigningKey:
     """Revoke a key from now on; signatures made before stay checkable."""
+    # No require_writable(): a suspended company must still be able to revoke a
+    # compromised key.
     actor.require_role(MemberRole.ADMIN, to="revoke signing keys")
-    actor.require_writable()
     if key.company_id != actor.company.pk:
         raise NotFound("no such signing key")
     if reason not in RevocationReason.values:
@@ -561,7 +587,7 @@ def platform_keys_rewrap() -> int:
     current_id, current_key = _current_wrapping_key()
     moved = 0
     stale = (
-        SigningKey.objects.select_for_update()
+        SigningKey.objects.select_for_update(of=("self",))
         .select_related("company")
         .filter(custody=KeyCustody.PLATFORM)
         .exclude(wrapping_key_id=current_id)

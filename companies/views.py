@@ -7,6 +7,7 @@ a message on the same page, naming the field.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -19,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import forms, selectors, services
@@ -48,6 +50,43 @@ def actor_required(view: View) -> View:
             )
 
     return wrapped
+
+
+USED_NONCES_SESSION_KEY = "used_form_nonces"
+
+
+def new_nonce() -> str:
+    """A one-time value for a form whose answer shows a secret (client secret, link)."""
+    return secrets.token_urlsafe(16)
+
+
+def claim_nonce(request: HttpRequest) -> bool:
+    """False when this form was already sent (its nonce was seen), else remember it.
+
+    The secret is shown in the answer to the POST itself and never stored in plain
+    text (not even in the session), so a reload must not repeat the action: the
+    browser re-sends the same nonce, which is then refused. A form sent without a
+    nonce (a script) is simply not protected against its own repetition.
+    """
+    nonce = request.POST.get("nonce", "")
+    used: list[str] = request.session.get(USED_NONCES_SESSION_KEY, [])
+    if nonce and nonce in used:
+        return False
+    if nonce:
+        request.session[USED_NONCES_SESSION_KEY] = [*used, nonce][-20:]
+    return True
+
+
+def refuse_resend(request: HttpRequest, to: str, **kwargs: Any) -> HttpResponse:
+    messages.info(request, "That form was already sent; its secret is shown only once.")
+    return redirect(to, **kwargs)
+
+
+def render_private(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """Render a page that may carry a one-time secret: never cached anywhere."""
+    response = render(request, template, context)
+    add_never_cache_headers(response)
+    return response
 
 
 def attempt(request: HttpRequest, form: django_forms.Form | None, action: Callable[[], Any]) -> Any:
@@ -142,6 +181,8 @@ def members(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = forms.InvitationForm(request.POST or None)
     new_link = None
     if request.method == "POST" and form.is_valid():
+        if not claim_nonce(request):
+            return refuse_resend(request, "portal:members")
         result = attempt(
             request, form, lambda: services.invitation_create(actor=actor, **form.cleaned_data)
         )
@@ -154,10 +195,11 @@ def members(request: HttpRequest, actor: Actor) -> HttpResponse:
         "members": selectors.members_of(actor=actor),
         "invitations": selectors.invitations_of(actor=actor)[:50],
         "form": form,
-        "new_link": new_link,
         "role_choices": forms.MemberRoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        "new_link": new_link,
+        "nonce": new_nonce(),
     }
-    return render(request, "companies/members.html", context)
+    return render_private(request, "companies/members.html", context)
 
 
 @require_POST
@@ -204,7 +246,8 @@ def keys(request: HttpRequest, actor: Actor) -> HttpResponse:
         request.POST if request.POST.get("action") == "register" else None
     )
     platform_form = forms.PlatformKeyForm(
-        request.POST if request.POST.get("action") == "platform" else None
+        request.POST if request.POST.get("action") == "platform" else None,
+        auto_id="platform_%s",  # two forms on one page: keep their field ids distinct
     )
     if request.method == "POST":
         created = None
@@ -256,20 +299,26 @@ def key_revoke(request: HttpRequest, actor: Actor, kid: str) -> HttpResponse:
 @actor_required
 def clients(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = forms.ApiClientForm(request.POST or None)
-    created = None
+    shown: dict[str, str] = {}
     if request.method == "POST" and form.is_valid():
+        if not claim_nonce(request):
+            return refuse_resend(request, "portal:clients")
         created = attempt(
             request, form, lambda: services.api_client_create(actor=actor, **form.cleaned_data)
         )
         if created:
+            client, secret = created
+            shown = {"created_client_id": client.client_id, "created_secret": secret}
+            messages.success(request, f"Client {client.name} created.")
             form = forms.ApiClientForm()
     context = {
         "clients": selectors.api_clients_of(actor=actor),
         "form": form,
-        "created": created,
         "token_url": request.build_absolute_uri(reverse("oauth2:token")),
+        "nonce": new_nonce(),
+        **shown,
     }
-    return render(request, "companies/clients.html", context)
+    return render_private(request, "companies/clients.html", context)
 
 
 @require_POST
@@ -311,7 +360,6 @@ def operator_company(request: HttpRequest, actor: Actor, slug: str) -> HttpRespo
     suspend_form = forms.SuspendForm(
         request.POST if request.POST.get("action") == "suspend" else None
     )
-    new_link = None
     action = request.POST.get("action")
     if action == "activate":
         if attempt(request, None, lambda: services.company_activate(actor=actor, company=company)):
@@ -330,7 +378,10 @@ def operator_company(request: HttpRequest, actor: Actor, slug: str) -> HttpRespo
     ):
         messages.success(request, f"{company.legal_name} is suspended.")
         return redirect("portal:operator-company", slug=slug)
+    new_link = None
     if action == "invite" and invite_form.is_valid():
+        if not claim_nonce(request):
+            return refuse_resend(request, "portal:operator-company", slug=slug)
         result = attempt(
             request,
             invite_form,
@@ -342,13 +393,15 @@ def operator_company(request: HttpRequest, actor: Actor, slug: str) -> HttpRespo
             new_link = request.build_absolute_uri(
                 reverse("portal:invitation-accept", args=[result[1]])
             )
+            messages.success(request, f"Invitation for {result[0].email} created.")
     context = {
         "company": company,
         "invite_form": invite_form,
         "suspend_form": suspend_form,
         "new_link": new_link,
+        "nonce": new_nonce(),
     }
-    return render(request, "companies/operator_company.html", context)
+    return render_private(request, "companies/operator_company.html", context)
 
 
 @require_http_methods(["GET", "POST"])

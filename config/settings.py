@@ -18,7 +18,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# No .env file is read here: docker compose passes its env_file as real variables, and
+# a stray .env in the project root must not change what `make run` or `make test` do.
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
@@ -143,7 +144,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env.int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Sign a checkpoint when the audit log has grown (the task does nothing otherwise).
+    "audit-checkpoint": {
+        "task": "audit.tasks.checkpoint_make",
+        "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -168,6 +176,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "companies/locked_out.html"
+# Behind N trusted proxies the client address is the N-th from the right in
+# X-Forwarded-For (each proxy appends the address it saw); 0 = use REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "companies.middleware.client_ip"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -201,7 +213,7 @@ REST_FRAMEWORK = {
         "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["companies.api.permissions.IsPersonOrClient"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -245,7 +257,6 @@ INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 # The audit log: the origin line of its checkpoints and the platform's log key (Ed25519 PEM).
 AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="carbonx.example/audit-log")
 AUDIT_LOG_KEY_FILE = env.str("AUDIT_LOG_KEY_FILE", default=str(VAR_DIR / "audit-log-key.pem"))
-AUDIT_CHECKPOINT_INTERVAL_SECONDS = env.int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", default=60)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

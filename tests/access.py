@@ -5,7 +5,8 @@ test runs every case as every principal and fails when a URL pattern has no case
 a new endpoint cannot ship unguarded.
 
 Principals: "anonymous"; "admin", "editor", "viewer" of the cast's supplier (acme);
-"outsider" (admin of another company); "operator" (admin of the zone operator).
+"outsider" (admin of another company); "operator" (admin of the zone operator);
+"client" (acme's OAuth2 client-credentials client, role editor, Bearer token).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-PRINCIPALS = ("anonymous", "outsider", "viewer", "editor", "admin", "operator")
+PRINCIPALS = ("anonymous", "outsider", "viewer", "editor", "admin", "operator", "client")
 ALL = frozenset(PRINCIPALS)
-SIGNED_IN = ALL - {"anonymous"}
+SIGNED_IN = ALL - {"anonymous", "client"}
 ACME = frozenset({"viewer", "editor", "admin"})
 ACME_ADMIN = frozenset({"admin"})
 ADMINS = frozenset({"admin", "outsider", "operator"})
@@ -33,6 +34,9 @@ class Case:
     Everyone else must be refused: 401, 403, 404 or a redirect to the sign-in page.
     ``private``: strings of acme's (key ids, e-mails…) that must never appear in a
     response to anyone outside acme, whatever the status.
+    The "client" principal need not be listed: by default it may do what an editor may
+    do on the API (``api:`` names) and whatever anonymous callers may do; portal pages
+    refuse it. ``client`` overrides that default.
     """
 
     name: str
@@ -45,6 +49,15 @@ class Case:
     private: Callable[[Any], list[str]] | None = None
     label: str = ""
     headers: Value = field(default=None)
+    client: bool | None = None
+
+    def allows(self, principal: str) -> bool:
+        if principal == "client" and self.client is not None:
+            return self.client
+        if principal == "client":
+            api_editor = self.name.startswith("api:") and "editor" in self.allowed
+            return api_editor or "anonymous" in self.allowed
+        return principal in self.allowed
 
     @property
     def id(self) -> str:

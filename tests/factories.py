@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import factory
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from companies import services
 from companies.access import Actor
@@ -17,7 +17,6 @@ from companies.identifiers import USCC_ALPHABET, uscc_check_character
 from companies.models import ApiClient, Company, Invitation, Membership, SigningKey
 from trust import keys as trust_keys
 
-User = get_user_model()
 PASSWORD = "correct horse battery staple"
 
 
@@ -31,10 +30,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    password = factory.django.Password(PASSWORD)
 
 
 _company_counter = iter(range(1, 10**9))
@@ -54,7 +54,7 @@ def make_company(
 
 
 def add_member(company: Company, username: str, role: str) -> Membership:
-    user = UserFactory(username=username)
+    user = UserFactory.create(username=username)
     return Membership.objects.create(user=user, company=company, role=role)
 
 

@@ -71,9 +71,23 @@ def _client_for(principal: str, cast) -> Client:
         "admin": cast.admin,
         "operator": cast.op_admin,
     }
+    if principal == "client":
+        response = client.post(
+            reverse("oauth2:token"),
+            {"grant_type": "client_credentials"},
+            headers={"authorization": _basic(cast.client.client_id, cast.client_secret)},
+        )
+        assert response.status_code == 200, response.content
+        return Client(headers={"authorization": f"Bearer {response.json()['access_token']}"})
     if principal != "anonymous":
         client.force_login(members[principal].user)
     return client
+
+
+def _basic(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def _request(client: Client, case: Case, cast):
@@ -114,7 +128,7 @@ def test_access(case: Case, principal: str, cast):
     client = _client_for(principal, cast)
     response = _request(client, case, cast)
     status = response.status_code
-    if principal in case.allowed:
+    if case.allows(principal):
         assert status < 400 and not _sent_to_login(response), (
             f"{principal} should be able to {case.method.upper()} {case.name}; got {status} "
             f"{getattr(response, 'content', b'')[:300]!r}"

@@ -16,8 +16,13 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = key if key != "non_field_errors" else ""
-            flat.update(_flatten(value, f"{prefix}.{name}" if prefix and name else prefix or name))
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                name = f"{prefix}[{key}]"  # an item of a list field: identifiers[0]
+            elif key == "non_field_errors":
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten(value, name))
         return flat
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
