@@ -2,17 +2,17 @@
 
 An entry is the RFC 8785 (JCS) serialisation of an object with exactly the keys in
 ``ENTRY_FIELDS``.  Its fields are all ASCII-keyed strings plus one small integer, so
-its JCS form equals Python's C JSON encoder with sorted keys, no whitespace and no
-ASCII escaping: ``encode_entry`` uses that for speed (appends and the verification
-walk both run it once per entry), and a property test holds it equal to
+its JCS form is the keys in fixed order with each string quoted by the json module's
+C escaper (no ASCII escaping).  ``encode_entry`` builds it that way for speed (appends
+and the verification walk run it once per entry); a property test holds it equal to
 ``trust.jcs.canonicalize``.  Decoding always goes through the strict parser.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from trust import jcs
@@ -25,7 +25,7 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _HEX64_RE = re.compile(r"[0-9a-f]{64}")
 
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_quote = encode_basestring
 
 
 class EntryFormatError(ValueError):
@@ -56,18 +56,19 @@ def encode_entry(
     Raises ``UnicodeEncodeError`` for strings holding lone surrogates, which JCS
     cannot represent either.
     """
-    return _encoder.encode(
-        {
-            "actor": actor,
-            "company": company,
-            "payload_sha256": payload_sha256,
-            "prev": prev.hex(),
-            "seq": seq,
-            "subject": subject,
-            "time": time,
-            "type": type,
-        }
-    ).encode("utf-8")
+    # Keys in JCS order; strings quoted by the json module's C escaper, which
+    # escapes exactly what JCS escapes (quote, backslash, C0 controls).
+    return (
+        '{"actor":' + _quote(actor)
+        + ',"company":' + _quote(company)
+        + ',"payload_sha256":' + _quote(payload_sha256)
+        + ',"prev":"' + prev.hex()
+        + '","seq":' + str(int(seq))
+        + ',"subject":' + _quote(subject)
+        + ',"time":' + _quote(time)
+        + ',"type":' + _quote(type)
+        + "}"
+    ).encode("utf-8")  # fmt: skip
 
 
 def decode_entry(data: bytes) -> dict[str, Any]:

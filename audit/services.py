@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -43,6 +44,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 _TYPE_RE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+_CONTROL_RE = re.compile(r"[\x00-\x1f]")
 _BULK_BATCH = 2000
 
 
@@ -96,7 +98,7 @@ def _check_text(name: str, value: object, *, max_length: int, required: bool) ->
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise AuditInputError(f"{name}: contains a lone surrogate") from exc
-    if any(ord(c) < 0x20 for c in value):
+    if _CONTROL_RE.search(value):
         raise AuditInputError(f"{name}: must not contain control characters")
     return value
 
@@ -163,13 +165,32 @@ def _lock_head() -> LogHead:
     return LogHead.objects.select_for_update().get(pk=HEAD_ID)
 
 
+#: Column order of entry rows, shared by the ORM and the raw PostgreSQL writers.
+_ENTRY_COLUMNS = (
+    "seq",
+    "prev",
+    "entry_hash",
+    "entry_bytes",
+    "time",
+    "type",
+    "actor",
+    "company",
+    "subject",
+    "payload_sha256",
+    "payload",
+)
+_NODE_COLUMNS = ("level", "node_index", "hash")
+#: Up to this many entries go in one combined INSERT...INSERT...UPDATE statement.
+_SINGLE_STATEMENT_MAX = 16
+
+
 def _append_locked(prepared: Sequence[_Prepared]) -> list[AuditEntry]:
     head = _lock_head()
     frontier = Frontier.from_bytes(head.size, bytes(head.frontier))
     prev = bytes(head.last_hash)
     seq = head.size
-    entries: list[AuditEntry] = []
-    nodes: list[TreeNode] = []
+    rows: list[tuple[Any, ...]] = []
+    nodes: list[tuple[int, int, bytes]] = []
     for item in prepared:
         moment = timezone.now()
         entry_bytes = encode_entry(
@@ -183,35 +204,100 @@ def _append_locked(prepared: Sequence[_Prepared]) -> list[AuditEntry]:
             payload_sha256=item.payload_sha256,
         )
         entry_hash = leaf_hash(entry_bytes)
-        entries.append(
-            AuditEntry(
-                seq=seq,
-                prev=prev,
-                entry_hash=entry_hash,
-                entry_bytes=entry_bytes,
-                time=moment,
-                type=item.type,
-                actor=item.actor,
-                company=item.company,
-                subject=item.subject,
-                payload_sha256=item.payload_sha256,
-                payload=item.payload,
+        rows.append(
+            (
+                seq,
+                prev,
+                entry_hash,
+                entry_bytes,
+                moment,
+                item.type,
+                item.actor,
+                item.company,
+                item.subject,
+                item.payload_sha256,
+                item.payload,
             )
         )
         # Level 0 is the entry's own hash; only interior perfect nodes get rows.
-        for level, index, node in frontier.append(entry_hash)[1:]:
-            nodes.append(TreeNode(level=level, node_index=index, hash=node))
+        nodes.extend(frontier.append(entry_hash)[1:])
         prev = entry_hash
         seq += 1
-    AuditEntry.objects.bulk_create(entries, batch_size=_BULK_BATCH)
+    head_values = (seq, prev, frontier.to_bytes(), timezone.now(), head.size)
+    if connection.vendor == "postgresql":
+        _write_postgresql(rows, nodes, head_values)
+    else:
+        _write_orm(rows, nodes, head_values)
+    return [AuditEntry.from_db(connection.alias, _ENTRY_COLUMNS, row) for row in rows]
+
+
+def _write_orm(
+    rows: list[tuple[Any, ...]], nodes: list[tuple[int, int, bytes]], head: tuple[Any, ...]
+) -> None:
+    """Portable writer (SQLite): bulk inserts through the ORM."""
+    AuditEntry.objects.bulk_create(
+        [AuditEntry(**dict(zip(_ENTRY_COLUMNS, row, strict=True))) for row in rows],
+        batch_size=_BULK_BATCH,
+    )
     if nodes:
-        TreeNode.objects.bulk_create(nodes, batch_size=_BULK_BATCH)
-    updated = LogHead.objects.filter(pk=HEAD_ID, size=head.size).update(
-        size=seq, last_hash=prev, frontier=frontier.to_bytes(), updated_at=timezone.now()
+        TreeNode.objects.bulk_create(
+            [TreeNode(level=level, node_index=index, hash=h) for level, index, h in nodes],
+            batch_size=_BULK_BATCH,
+        )
+    size, last_hash, frontier, now, old_size = head
+    updated = LogHead.objects.filter(pk=HEAD_ID, size=old_size).update(
+        size=size, last_hash=last_hash, frontier=frontier, updated_at=now
     )
     if updated != 1:  # pragma: no cover - the row lock makes this impossible
         raise AuditError("the audit log head moved during an append", "audit_head_moved")
-    return entries
+
+
+def _write_postgresql(
+    rows: list[tuple[Any, ...]], nodes: list[tuple[int, int, bytes]], head: tuple[Any, ...]
+) -> None:
+    """PostgreSQL writer: the append is dominated by round trips, so a few entries
+    go in one statement (entries, nodes and head together) and a batch is streamed
+    with COPY.  Same rows, same constraints as the ORM writer.
+
+    Only table and column names (from the models, never from input) are formatted
+    into the SQL; every value is a bound parameter.
+    """
+    entry_table = AuditEntry._meta.db_table
+    node_table = TreeNode._meta.db_table
+    head_table = LogHead._meta.db_table
+    entry_cols = ", ".join(_ENTRY_COLUMNS)
+    node_cols = ", ".join(_NODE_COLUMNS)
+    head_sql = (
+        f"UPDATE {head_table} SET size = %s, last_hash = %s, frontier = %s, "  # noqa: S608
+        f"updated_at = %s WHERE id = {HEAD_ID} AND size = %s"
+    )
+    entry_placeholders = "(" + ", ".join(["%s"] * len(_ENTRY_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        if len(rows) <= _SINGLE_STATEMENT_MAX:
+            sql = (
+                f"WITH new_entries AS (INSERT INTO {entry_table} ({entry_cols}) "  # noqa: S608
+                f"VALUES {', '.join([entry_placeholders] * len(rows))})"
+            )
+            params: list[Any] = [value for row in rows for value in row]
+            if nodes:
+                sql += (
+                    f", new_nodes AS (INSERT INTO {node_table} ({node_cols}) "  # noqa: S608
+                    f"VALUES {', '.join(['(%s, %s, %s)'] * len(nodes))})"
+                )
+                params.extend(value for node in nodes for value in node)
+            cursor.execute(f"{sql} {head_sql}", [*params, *head])
+        else:
+            raw = cursor.cursor  # the psycopg cursor, inside the same transaction
+            with raw.copy(f"COPY {entry_table} ({entry_cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            if nodes:
+                with raw.copy(f"COPY {node_table} ({node_cols}) FROM STDIN") as copy:
+                    for node in nodes:
+                        copy.write_row(node)
+            cursor.execute(head_sql, list(head))
+        if cursor.rowcount != 1:  # pragma: no cover - the row lock makes this impossible
+            raise AuditError("the audit log head moved during an append", "audit_head_moved")
 
 
 def _require_atomic() -> None:
@@ -280,6 +366,13 @@ def _load_or_create_key(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         pass
+    if Checkpoint.objects.exists():
+        # Checkpoints were signed with a key that is now missing: a new key would
+        # silently fork the log's identity for every witness and auditor.
+        raise ImproperlyConfigured(
+            f"AUDIT_LOG_KEY_FILE {path} is missing but checkpoints exist: restore the log "
+            "key from backup (see docs/operations.md) instead of generating a new one"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = keys.private_key_to_pem(keys.generate_private_key())
     try:

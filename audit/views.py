@@ -33,7 +33,9 @@ class EntryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, types: list[str], with_company: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [("", "all types"), *((t, t) for t in types)]
+        type_field = self.fields["type"]
+        assert isinstance(type_field, forms.ChoiceField)
+        type_field.choices = [("", "all types"), *((t, t) for t in types)]
         if not with_company:
             del self.fields["company"]
 

@@ -368,7 +368,8 @@ def witness_pull(witness: Witness, client: httpx.Client, base: str) -> tuple[int
         raise UsageError(f"submitting the cosignature: {exc}") from exc
     if response.status_code not in (200, 201):
         raise UsageError(
-            f"the platform refused the cosignature: HTTP {response.status_code} {response.text[:300]}"
+            "the platform refused the cosignature: "
+            f"HTTP {response.status_code} {response.text[:300]}"
         )
     return checkpoint.size, line
 

@@ -60,7 +60,7 @@ class CosignatureOutput(serializers.Serializer):
 class CheckpointOutput(serializers.Serializer):
     origin = serializers.CharField()
     size = serializers.IntegerField()
-    root = serializers.CharField(help_text="base64 Merkle root")
+    root = serializers.CharField(help_text="base64 Merkle root")  # type: ignore[assignment]
     note = serializers.CharField(help_text="signed note: log signature then cosignatures")
     created_at = serializers.DateTimeField()
     cosignatures = CosignatureOutput(many=True)
@@ -82,7 +82,7 @@ class EntryRangeOutput(serializers.Serializer):
 
 class InclusionOutput(EntryOutput):
     tree_size = serializers.IntegerField()
-    root = serializers.CharField(help_text="base64 Merkle root at tree_size")
+    root = serializers.CharField(help_text="base64 Merkle root at tree_size")  # type: ignore[assignment]
     inclusion_proof = serializers.ListField(child=serializers.CharField(), help_text="base64")
     checkpoint = serializers.CharField(
         allow_null=True, help_text="signed checkpoint of tree_size, if one was made"

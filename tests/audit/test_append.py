@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 
 import pytest
@@ -32,7 +33,7 @@ def _append_one(**overrides):
 
 @pytest.mark.django_db(transaction=True)
 def test_append_outside_a_transaction_is_refused():
-    with pytest.raises(RuntimeError, match="transaction.atomic"):
+    with pytest.raises(RuntimeError, match=r"transaction\.atomic"):
         services.audit_append(type="a.b", actor="system", company="", subject="", payload={})
 
 
@@ -57,7 +58,7 @@ def test_entry_bytes_fields_and_hash():
 def test_chain_is_gapless_and_linked():
     entries = append(6)
     assert [e.seq for e in entries] == list(range(6))
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert bytes(after.prev) == bytes(before.entry_hash)
         assert decode_entry(bytes(after.entry_bytes))["prev"] == bytes(before.entry_hash).hex()
     head = LogHead.objects.get()
@@ -159,8 +160,11 @@ def test_postgres_refuses_update_and_delete_of_entries_nodes_and_head_rollback()
         "UPDATE audit_loghead SET size = 1",
         "DELETE FROM audit_loghead",
     ):
-        with pytest.raises(DatabaseError, match="audit log"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+        with (
+            pytest.raises(DatabaseError, match="audit log"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
     assert AuditEntry.objects.filter(actor="mallory").count() == 0
     assert AuditEntry.objects.count() == 4

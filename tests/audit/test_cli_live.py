@@ -8,13 +8,11 @@ import json
 import threading
 
 import pytest
-from django.db import transaction
 
 from audit import services
 from audit.models import Checkpoint, Cosignature, Witness
 from cli import log as cli_log
 from tests.audit.conftest import append, tampering
-from trust import merkle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -212,34 +210,35 @@ def test_platform_pushes_checkpoints_to_a_witness(witness_server):
 def test_witness_server_answers_the_c2sp_status_codes(witness_server):
     import httpx
 
+    from audit.tasks import add_checkpoint_body
+
     row, server = witness_server
     append(3)
     services.checkpoint_create()
-    url = f"http://127.0.0.1:{server.server_port}/add-checkpoint"
     append(2)
-    with transaction.atomic():
-        checkpoint = services.checkpoint_create()
-    good_proof = merkle.MemoryTree  # placeholder to keep names readable below
-    assert good_proof
-    from audit.tasks import add_checkpoint_body
+    checkpoint = services.checkpoint_create()  # pushed: the witness is now at 5
+    url = f"http://127.0.0.1:{server.server_port}/add-checkpoint"
 
     stale = httpx.post(url, content=add_checkpoint_body(old_size=0, proof=[], note=checkpoint.note))
-    assert stale.status_code in (200, 409)  # the push task may already have cosigned 5
-    if stale.status_code == 409:
-        assert stale.headers["content-type"] == "text/x.tlog.size"
-        assert stale.text == "5\n"
-    bad = httpx.post(
-        url,
-        content=add_checkpoint_body(
-            old_size=5, proof=[], note=checkpoint.note.replace("\n5\n", "\n6\n")
-        ),
+    assert (stale.status_code, stale.headers["content-type"], stale.text) == (
+        409,
+        "text/x.tlog.size",
+        "5\n",
     )
-    assert bad.status_code == 403
-    garbage = httpx.post(url, content=b"hello")
-    assert garbage.status_code == 400
-    rewrite_history(7)
+    unsigned = checkpoint.note.replace("\n5\n", "\n6\n")
+    assert (
+        httpx.post(
+            url, content=add_checkpoint_body(old_size=5, proof=[], note=unsigned)
+        ).status_code
+        == 403
+    )
+    assert httpx.post(url, content=b"hello").status_code == 400
+
+    rewrite_history(7)  # the platform pushes the forged checkpoint itself: refused
+    row.refresh_from_db()
+    assert row.last_cosigned_size == 5
+    assert "HTTP 422" in row.last_error
     forged = Checkpoint.objects.get()
     body = add_checkpoint_body(old_size=5, proof=[bytes(32)], note=forged.note)
     assert httpx.post(url, content=body).status_code == 422
-    row.refresh_from_db()
-    assert row.last_cosigned_size == 5
+    assert Cosignature.objects.count() == 0

@@ -11,7 +11,7 @@ from audit.entry_format import EntryFormatError, decode_entry, encode_entry
 from trust import jcs
 
 # Any text JCS can carry: every code point except lone surrogates.
-text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
 
 
 @given(
