@@ -140,9 +140,16 @@ def verify_compact(
     Appendix F) and verified over ``expected_payload``.  The returned
     :class:`ParsedJws` always carries the payload that was actually verified.
     """
-    parsed = parse_compact(token)
-    if expected_payload is not None and token.split(".")[1] == "":
-        header_b64 = token.split(".")[0]
+    return verify_parsed(parse_compact(token), public_key, expected_payload=expected_payload)
+
+
+def verify_parsed(
+    parsed: ParsedJws, public_key: Ed25519PublicKey, *, expected_payload: bytes | None = None
+) -> ParsedJws:
+    """Verify an already parsed JWS (same rules as :func:`verify_compact`), so a caller
+    that had to parse the token to find its key does not parse it twice."""
+    if expected_payload is not None and parsed.signing_input.endswith(b"."):
+        header_b64 = parsed.signing_input[:-1].decode("ascii")
         signing_input = f"{header_b64}.{b64url_encode(expected_payload)}".encode("ascii")
         parsed = ParsedJws(parsed.header, expected_payload, signing_input, parsed.signature)
     try:

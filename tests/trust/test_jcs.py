@@ -9,12 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.trust.vectors import VECTORS, require_vectors
 from trust.errors import CanonicalizationError
-from trust.jcs import MAX_SAFE_INTEGER, canonicalize, canonicalize_json, loads_strict
+from trust.jcs import (
+    _NO_FAST_RESULT,
+    MAX_SAFE_INTEGER,
+    _loads_fast,
+    _Parser,
+    canonicalize,
+    canonicalize_json,
+    loads_strict,
+)
 
 # --------------------------------------------------------------------------- published vectors
 
@@ -321,3 +329,101 @@ def test_key_order_does_not_matter(value: dict[str, Any], rnd: Any) -> None:
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_float_serialisation_round_trips_exactly(value: float) -> None:
     assert float(canonicalize(value)) == value
+
+
+# --- the fast path of loads_strict must agree with the strict parser exactly ----------
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _strict(text: str):
+    parser = _Parser(text)
+    try:
+        value = parser.parse_value(0)
+        parser.skip_ws()
+        if parser.pos != len(text):
+            parser.fail("unexpected trailing data")
+    except CanonicalizationError as exc:
+        return ("error", str(exc))
+    return ("ok", value)
+
+
+@settings(max_examples=400)
+@given(_json_values, st.sampled_from(["", " ", "\n", "x", ",", "]", "}"]), st.booleans())
+def test_fast_path_agrees_with_the_strict_parser(value, suffix, ascii_only):
+    text = json.dumps(value, ensure_ascii=ascii_only) + suffix
+    fast = _loads_fast(text)
+    strict = _strict(text)
+    if fast is _NO_FAST_RESULT:
+        return  # the strict parser decides; nothing to compare
+    assert strict[0] == "ok", f"fast path accepted what the strict parser refuses: {strict}"
+    assert fast == strict[1] and type(fast) is type(strict[1])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2}',
+        "[NaN]",
+        "[Infinity]",
+        "[-Infinity]",
+        "[9007199254740993]",
+        "[1e400]",
+        '["\\ud800"]',
+        "[" * 300 + "]" * 300,
+        "[1] x",
+        "[01]",
+    ],
+)
+def test_fast_path_leaves_every_special_case_to_the_strict_parser(text):
+    assert _loads_fast(text) is _NO_FAST_RESULT
+
+
+@settings(max_examples=500)
+@given(_json_values)
+def test_the_stdlib_fast_path_writes_exactly_the_general_serialiser_bytes(value):
+    from trust.jcs import _serialize
+
+    parts: list[str] = []
+    try:
+        _serialize(value, parts, 0)
+        expected = "".join(parts).encode("utf-8")
+    except (CanonicalizationError, UnicodeEncodeError):
+        with pytest.raises(CanonicalizationError):
+            canonicalize(value)
+        return
+    assert canonicalize(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\U0001f600": 1, "\ue000": 2},  # astral vs BMP-private keys: UTF-16 order differs
+        {"a": 1.5},
+        {"a": 2**60},
+        {"a": "\x7f\x1f\u2028"},
+        ["\ud800"],
+    ],
+)
+def test_cases_where_the_fast_path_must_not_decide_alone(value):
+    from trust.jcs import _serialize
+
+    parts: list[str] = []
+    try:
+        _serialize(value, parts, 0)
+    except CanonicalizationError:
+        with pytest.raises(CanonicalizationError):
+            canonicalize(value)
+        return
+    assert canonicalize(value) == "".join(parts).encode("utf-8")
