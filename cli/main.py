@@ -10,13 +10,14 @@ from trust.errors import TrustError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import keys, log
+    from cli import footprints, keys, log
 
     parser = argparse.ArgumentParser(
         prog="carbonx", description="Tools for the regional carbon-data exchange."
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     keys.register(subparsers)
+    footprints.register(subparsers)
     log.register(subparsers)
     return parser
 

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "axes",
     "audit",
     "companies",
+    "exchange",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,9 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "companies.models.MemberRole",
         "ApiClientRoleEnum": [("editor", "Editor"), ("viewer", "Viewer")],
         "RevocationReasonEnum": "companies.models.RevocationReason",
+        "CompanyStatusEnum": "companies.models.CompanyStatus",
+        "FootprintStatusEnum": "exchange.models.FootprintStatus",
+        "UploadStatusEnum": "exchange.models.UploadStatus",
     },
 }
 
@@ -274,3 +278,11 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+
+# Footprints: the largest signed document accepted (bytes of its canonical form), the
+# largest batch per API call, and the largest bulk-upload file.
+FOOTPRINT_MAX_BYTES = env.int("FOOTPRINT_MAX_BYTES", default=256 * 1024)
+FOOTPRINT_BATCH_MAX = env.int("FOOTPRINT_BATCH_MAX", default=1000)
+BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+BULK_UPLOAD_MAX_ROWS = env.int("BULK_UPLOAD_MAX_ROWS", default=20000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = BULK_UPLOAD_MAX_BYTES + 1024 * 1024

@@ -28,6 +28,8 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("api/v1/audit/", include("audit.api.urls")),
     path("api/v1/", include("companies.api.urls")),
+    path("api/v1/", include("exchange.api.urls")),
+    path("footprints/", include("exchange.urls")),
     path("o/", include(oauth2_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

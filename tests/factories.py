@@ -7,6 +7,8 @@ and another company ("other") whose admin is the outsider in every access test.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import factory
 from django.contrib.auth.models import User
@@ -74,6 +76,7 @@ class Cast:
     viewer: Membership
     outsider: Membership
     own_key: SigningKey
+    own_private_key: Any
     platform_key: SigningKey
     invitation: Invitation
     invitation_token: str
@@ -82,6 +85,37 @@ class Cast:
 
     def actor(self, who: str) -> Actor:
         return actor_of(getattr(self, who))
+
+    # The exchange part of the cast is made on first use, so tests that don't need a
+    # footprint don't pay for one.
+    @cached_property
+    def footprint_document(self) -> dict[str, Any]:
+        from tests.exchange.helpers import acme_document
+
+        return acme_document(self)
+
+    @cached_property
+    def footprint(self) -> Any:
+        from exchange import services as exchange_services
+        from exchange.signing import sign_footprint
+
+        token = sign_footprint(self.footprint_document, self.own_private_key)
+        return exchange_services.footprint_submit(actor=self.actor("editor"), jws=token).footprint
+
+    @cached_property
+    def upload(self) -> Any:
+        from exchange.models import BulkUpload, UploadStatus
+
+        return BulkUpload.objects.create(
+            company=self.acme,
+            created_by=self.editor.user,
+            file_name="acme-footprints.csv",
+            file_format="csv",
+            content=b"x",
+            sha256="0" * 64,
+            status=UploadStatus.FAILED,
+            errors=[{"row": 2, "column": "Declared unit", "message": "acme-secret-row-error"}],
+        )
 
 
 def build_cast() -> Cast:
@@ -95,8 +129,9 @@ def build_cast() -> Cast:
     viewer = add_member(acme, "acme_viewer", "viewer")
     outsider = add_member(other, "other_admin", "admin")
     acme_actor = actor_of(admin)
+    own_private_key = trust_keys.generate_private_key()
     own_key = services.signing_key_register(
-        actor=acme_actor, jwk=trust_keys.public_jwk(trust_keys.generate_private_key()), label="own"
+        actor=acme_actor, jwk=trust_keys.public_jwk(own_private_key), label="own"
     )
     platform_key = services.signing_key_create_platform(actor=acme_actor, label="platform")
     invitation, token = services.invitation_create(
@@ -114,6 +149,7 @@ def build_cast() -> Cast:
         viewer=viewer,
         outsider=outsider,
         own_key=own_key,
+        own_private_key=own_private_key,
         platform_key=platform_key,
         invitation=invitation,
         invitation_token=token,

@@ -7,7 +7,9 @@ extend the zone (footprints, attestations, requests) from their own apps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -127,6 +129,17 @@ class Command(BaseCommand):
         username, roles = SHARED_PERSON
         for slug, role in roles:
             self._person(Company.objects.get(slug=slug), username, role)
+        # Apps above companies (footprints, verification, requests) add their part of
+        # the zone through an optional ``<app>.demo.seed(stdout)``, in INSTALLED_APPS
+        # order; companies never imports them directly.
+        for app in apps.get_app_configs():
+            try:
+                module = import_module(f"{app.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app.name}.demo":
+                    raise
+                continue
+            module.seed(stdout=None if quiet else self.stdout)
         if not quiet:
             self._print_logins()
 
