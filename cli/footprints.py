@@ -149,7 +149,8 @@ def submit(args: argparse.Namespace) -> int:
         return 1
     results = body if isinstance(body, list) else [body]
     for result in results:
-        state = "stored" if response.status_code == 201 or len(results) > 1 else "already stored"
+        created = result.get("created", response.status_code == 201)
+        state = "stored" if created else "already stored"
         print(f"{result['id']}: {state} ({result['status']}, sha256 {result['sha256']})")
     return 0
 

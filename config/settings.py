@@ -283,6 +283,8 @@ OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 # largest batch per API call, and the largest bulk-upload file.
 FOOTPRINT_MAX_BYTES = env.int("FOOTPRINT_MAX_BYTES", default=256 * 1024)
 FOOTPRINT_BATCH_MAX = env.int("FOOTPRINT_BATCH_MAX", default=1000)
+# The largest JSON request body the footprint API reads (a batch of signed footprints).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=32 * 1024 * 1024)
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 BULK_UPLOAD_MAX_ROWS = env.int("BULK_UPLOAD_MAX_ROWS", default=20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = BULK_UPLOAD_MAX_BYTES + 1024 * 1024

@@ -1120,6 +1120,12 @@ def _convert(column: Column, raw: Raw) -> Any:
         raise _CellError(f"formulas are not accepted, paste values (found {_short(raw)})")
     if isinstance(raw, _ExcelError):
         raise _CellError(f"the cell shows the Excel error {raw}; put a value in it")
+    if isinstance(raw, str) and raw.lstrip().startswith("="):
+        # A CSV cell can't hold a live formula, but "=…" text is one when the sheet is
+        # opened again (formula injection); no PACT value starts with "=".
+        raise _CellError(
+            f"looks like a formula: formulas are not accepted, paste values ({_short(raw)})"
+        )
     kind = column.kind
     if kind == "decimal":
         return _decimal(raw)

@@ -244,6 +244,32 @@ class FootprintForm(forms.Form):
         return document
 
 
+# Where a PACT rule's JSON Pointer lands in the form, so the message is shown at the field.
+POINTER_FIELDS = {
+    "/productDescription": "product_description",
+    "/productIds/0": "new_product_id",
+    "/productNameCompany": "new_product_name",
+    "/pcf/declaredUnitOfMeasurement": "declared_unit",
+    "/pcf/declaredUnitAmount": "declared_unit_amount",
+    "/pcf/productMassPerDeclaredUnit": "product_mass_per_declared_unit",
+    "/pcf/referencePeriodStart": "reference_period_start",
+    "/pcf/referencePeriodEnd": "reference_period_end",
+    "/pcf/geographyCountry": "geography_country",
+    "/pcf/pcfExcludingBiogenicUptake": "pcf_excluding_biogenic_uptake",
+    "/pcf/pcfIncludingBiogenicUptake": "pcf_including_biogenic_uptake",
+    "/pcf/fossilGhgEmissions": "fossil_ghg_emissions",
+    "/pcf/fossilCarbonContent": "fossil_carbon_content",
+    "/pcf/biogenicCarbonContent": "biogenic_carbon_content",
+    "/pcf/ipccCharacterizationFactors": "ipcc_characterization_factors",
+    "/pcf/crossSectoralStandards": "cross_sectoral_standards",
+    "/pcf/boundaryProcessesDescription": "boundary_processes_description",
+    "/pcf/exemptedEmissionsPercent": "exempted_emissions_percent",
+    "/pcf/primaryDataShare": "primary_data_share",
+    "/comment": "comment",
+    "/precedingPfIds/0": "replaces",
+}
+
+
 class DeprecateForm(forms.Form):
     reason = forms.CharField(max_length=500)
 

@@ -12,7 +12,7 @@ class Product(models.Model):
     company = models.ForeignKey(
         "companies.Company", on_delete=models.PROTECT, related_name="products"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=500)
     description = models.TextField(blank=True)
     classifications = models.JSONField(default=list, blank=True)  # URNs, e.g. urn:pact:cpc:…
     created_at = models.DateTimeField(auto_now_add=True)
@@ -113,6 +113,7 @@ class UploadStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partly stored"
     FAILED = "failed", "Failed"
 
 

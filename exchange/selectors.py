@@ -6,8 +6,6 @@ a footprint by anyone goes through this module.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from typing import Any
@@ -18,6 +16,7 @@ from audit.models import AuditEntry
 from companies.access import Actor
 from companies.errors import NotFound
 
+from .bulk import RowError, error_report_csv
 from .models import BulkUpload, Footprint, FootprintStatus, Product, ProductIdentifier
 
 
@@ -101,11 +100,9 @@ def upload_get(*, actor: Actor, upload_id: int) -> BulkUpload:
     return upload
 
 
-def upload_errors_csv(upload: BulkUpload) -> str:
-    """The per-row error report the user downloads: row, column, message."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["row", "column", "message"])
-    for error in upload.errors:
-        writer.writerow([error["row"], error["column"], error["message"]])
-    return out.getvalue()
+def upload_errors_csv(upload: BulkUpload) -> bytes:
+    """The per-row error report the user downloads (UTF-8 with BOM, bilingual headers,
+    formula-looking cells neutralised): the bulk module's one writer."""
+    return error_report_csv(
+        RowError(row=e["row"], column=e["column"], message=e["message"]) for e in upload.errors
+    )

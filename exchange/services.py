@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -44,6 +44,11 @@ from .signing import (
     sign_footprint,
     verify_signed_footprint,
 )
+
+# Limits of the exchange's columns (PACT itself sets none).
+MAX_PRODUCT_ID_LENGTH = 255
+MAX_PRODUCT_NAME_LENGTH = 500
+MAX_DECIMAL_LENGTH = 64
 
 
 @transaction.atomic
@@ -139,13 +144,19 @@ def validate_document(document: Any) -> list[Problem]:
     return validate_product_footprint(document)
 
 
-def _when(text: str) -> datetime:
-    """An RFC 3339 date-time the validator has accepted (lower-case t/z included)."""
+def _when(text: str, pointer: str) -> datetime:
+    """An RFC 3339 date-time the validator has accepted (lower-case t/z included), in
+    UTC: PostgreSQL refuses offsets beyond ±15:59, which RFC 3339 allows."""
     if len(text) > 10 and text[10] in "tT":
         text = f"{text[:10]}T{text[11:]}"
     if text[-1:] in "zZ":
         text = text[:-1] + "+00:00"
-    return datetime.fromisoformat(text)
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValidationFailed.single(
+            pointer, f"{text!r} is outside the range the exchange stores"
+        ) from exc
 
 
 class Submitter:
@@ -184,22 +195,61 @@ class Submitter:
             raise ValidationFailed.single(
                 "footprint", f"is {len(signed.canonical)} bytes; the limit is {limit}"
             )
-        problems = validate_product_footprint(signed.document)
-        if problems:
-            errors: dict[str, list[str]] = {}
-            for problem in problems:
-                errors.setdefault(problem.pointer or "/", []).append(problem.message)
-            raise ValidationFailed(errors)
-        doc = signed.document
-        if doc["status"] != FootprintStatus.ACTIVE:
-            raise ValidationFailed.single("/status", "a new footprint must be Active")
+        self._check_pact(signed.document)
         key = self.key(signed.kid)
         try:
             verify_signed_footprint(signed, key.public_jwk)
         except SignatureProblem as exc:
             raise _problem(exc) from exc
-        self._check_company(doc)
+        self._check_ours(signed.document)
         return signed
+
+    def check_document(self, doc: Any) -> None:
+        """The document rules, signature aside: PACT v3, Active, this company's, and
+        within the exchange's column limits. Run before the platform signs."""
+        self._check_pact(doc)
+        self._check_ours(doc)
+
+    def _check_pact(self, doc: Any) -> None:
+        problems = validate_product_footprint(doc)
+        if problems:
+            errors: dict[str, list[str]] = {}
+            for problem in problems:
+                errors.setdefault(problem.pointer or "/", []).append(problem.message)
+            raise ValidationFailed(errors)
+        if doc["status"] != FootprintStatus.ACTIVE:
+            raise ValidationFailed.single("/status", "a new footprint must be Active")
+
+    def _check_ours(self, doc: dict[str, Any]) -> None:
+        self._check_company(doc)
+        self._check_lengths(doc)
+        for pointer, text in (
+            ("/created", doc["created"]),
+            ("/pcf/referencePeriodStart", doc["pcf"]["referencePeriodStart"]),
+            ("/pcf/referencePeriodEnd", doc["pcf"]["referencePeriodEnd"]),
+        ):
+            _when(text, pointer)
+
+    def _check_lengths(self, doc: dict[str, Any]) -> None:
+        # PACT sets no lengths; the exchange stores these in indexed columns.
+        errors: dict[str, list[str]] = {}
+        for index, urn in enumerate(doc["productIds"]):
+            if len(urn) > MAX_PRODUCT_ID_LENGTH:
+                errors[f"/productIds/{index}"] = [
+                    f"is {len(urn)} characters; the exchange accepts product ids of at most "
+                    f"{MAX_PRODUCT_ID_LENGTH}"
+                ]
+        if len(doc["productNameCompany"]) > MAX_PRODUCT_NAME_LENGTH:
+            errors["/productNameCompany"] = [
+                f"is {len(doc['productNameCompany'])} characters; at most "
+                f"{MAX_PRODUCT_NAME_LENGTH} are accepted"
+            ]
+        if len(doc["pcf"]["pcfExcludingBiogenicUptake"]) > MAX_DECIMAL_LENGTH:
+            errors["/pcf/pcfExcludingBiogenicUptake"] = [
+                f"has more than {MAX_DECIMAL_LENGTH} characters"
+            ]
+        if errors:
+            raise ValidationFailed(errors)
 
     def key(self, kid: str) -> SigningKey:
         """The company's key ``kid``, usable now; refused naming jws.header.kid."""
@@ -331,9 +381,9 @@ class Submitter:
             product_name=doc["productNameCompany"],
             declared_unit=pcf["declaredUnitOfMeasurement"],
             pcf_excluding_biogenic_uptake=pcf["pcfExcludingBiogenicUptake"],
-            reference_period_start=_when(pcf["referencePeriodStart"]),
-            reference_period_end=_when(pcf["referencePeriodEnd"]),
-            document_created=_when(doc["created"]),
+            reference_period_start=_when(pcf["referencePeriodStart"], "/pcf/referencePeriodStart"),
+            reference_period_end=_when(pcf["referencePeriodEnd"], "/pcf/referencePeriodEnd"),
+            document_created=_when(doc["created"], "/created"),
             channel=channel,
             submitted_by=self.actor.user,
             submitted_by_client=self.actor.client,
@@ -567,14 +617,18 @@ def platform_signer(*, actor: Actor) -> Callable[[Any], str]:
     """A function that signs footprints with the company's platform-held key.
 
     The private key is decrypted once (a bulk upload signs thousands of rows) and
-    lives only in this closure. Every JWS it makes still goes through all the checks
-    of ``footprint_submit``.
+    lives only in this closure. The platform signs only a valid footprint of the
+    actor's company; every JWS it makes still goes through all the checks of
+    ``footprint_submit``.
     """
     actor.require_role(MemberRole.EDITOR, to="sign footprints")
-    actor.require_writable()
+    submitter = Submitter(actor)  # editor, not suspended
     private_key = signing_key_private(platform_signing_key(actor))
 
     def sign(document: Any) -> str:
+        if document is None:
+            raise ValidationFailed.single("footprint", "the footprint to sign is required")
+        submitter.check_document(document)
         try:
             return sign_footprint(document, private_key)
         except SignatureProblem as exc:

@@ -76,7 +76,9 @@ def parse_signed_footprint(token: Any, document: Any = None) -> SignedFootprint:
     if not isinstance(kid, str) or not kid:
         raise SignatureProblem("jws.header.kid", "the key id (RFC 7638 thumbprint) is required")
     typ = parsed.header.get("typ")
-    if typ is not None and typ != FOOTPRINT_JWS_TYPE:
+    if typ != FOOTPRINT_JWS_TYPE:
+        # The type binds the signature to its purpose: a JWS made for something else
+        # with the same key cannot be passed off as a footprint.
         raise SignatureProblem("jws.header.typ", f"must be {FOOTPRINT_JWS_TYPE!r}, got {typ!r}")
     if parsed.payload:
         if document is not None:

@@ -50,9 +50,14 @@ def _actor_for(upload: BulkUpload) -> Actor:
     return Actor(company=upload.company, role=membership.role, user=membership.user)
 
 
-def _row_errors(row: int, exc: ValidationFailed) -> list[dict[str, Any]]:
+def _row_errors(row: int, exc: ValidationFailed, *, sheet: bool) -> list[dict[str, Any]]:
+    """A row's errors; spreadsheet rows name the column, JSON items the pointer."""
     return [
-        {"row": row, "column": bulk.column_for_pointer(field) or field, "message": message}
+        {
+            "row": row,
+            "column": (bulk.column_for_pointer(field) or field) if sheet else field,
+            "message": message,
+        }
         for field, messages in exc.errors.items()
         for message in messages
     ]
@@ -73,7 +78,13 @@ def _items_from_sheet(
     )
     found = [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
     sign = services.platform_signer(actor=actor)
-    return [(row.row, {"jws": sign(row.document)}) for row in rows], found
+    items = []
+    for row in rows:
+        try:
+            items.append((row.row, {"jws": sign(row.document)}))
+        except ValidationFailed as exc:  # the platform signs only valid footprints
+            found.extend(_row_errors(row.row, exc, sheet=True))
+    return items, found
 
 
 def _items_from_json(upload: BulkUpload) -> list[tuple[int, dict]]:
@@ -115,7 +126,7 @@ def bulk_upload_process(upload_id: int) -> str:
         return _process(upload)
     except DomainError as exc:
         errors = (
-            _row_errors(0, exc)
+            _row_errors(0, exc, sheet=False)
             if isinstance(exc, ValidationFailed)
             else [{"row": 0, "column": "", "message": exc.message}]
         )
@@ -153,7 +164,7 @@ def _process(upload: BulkUpload) -> str:
             signed = submitter.prepare(jws=item.get("jws"), document=item.get("footprint"))
             prepared.append((row, signed))
         except ValidationFailed as exc:
-            errors.extend(_row_errors(row, exc))
+            errors.extend(_row_errors(row, exc, sheet=upload.file_format != "json"))
         if position % PROGRESS_EVERY == 0:
             _progress(upload, rows_done=position)
     _progress(upload, rows_done=total, phase="storing")  # rows with cell errors are done too
@@ -184,7 +195,10 @@ def _process(upload: BulkUpload) -> str:
             continue
         stored = [str(result.footprint.pf_id) for result in results]
         break
-    status = UploadStatus.SUCCEEDED if not errors else UploadStatus.FAILED
+    if not errors:
+        status = UploadStatus.SUCCEEDED
+    else:
+        status = UploadStatus.PARTIAL if stored else UploadStatus.FAILED
     message = f"{len(stored)} footprint(s) stored" + (f", {len(errors)} error(s)" if errors else "")
     _finish(upload, status, errors=errors, message=message, footprint_ids=stored)
     return status

@@ -139,7 +139,8 @@ def footprint_new(request: HttpRequest, actor: Actor) -> HttpResponse:
             }
             return render(request, "exchange/footprint_preview.html", context)
         for problem in problems:
-            form.add_error(None, str(problem))
+            field = forms.POINTER_FIELDS.get(problem.pointer)
+            form.add_error(field, problem.message if field else str(problem))
     return render(request, "exchange/footprint_form.html", {"form": form})
 
 
@@ -217,7 +218,9 @@ def _progress(upload: Any) -> dict[str, Any]:
 @actor_required
 def upload_errors(request: HttpRequest, actor: Actor, upload_id: int) -> HttpResponse:
     upload = selectors.upload_get(actor=actor, upload_id=upload_id)
-    response = HttpResponse(selectors.upload_errors_csv(upload), content_type="text/csv")
+    response = HttpResponse(
+        selectors.upload_errors_csv(upload), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-errors.csv"'
     return response
 

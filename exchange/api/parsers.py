@@ -20,7 +20,7 @@ class StrictJSONParser(BaseParser):
     media_type = "application/json"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        limit = settings.FOOTPRINT_MAX_BYTES * (settings.FOOTPRINT_BATCH_MAX + 1)
+        limit = settings.API_MAX_BODY_BYTES
         data = stream.read(limit + 1) if stream is not None else b""
         if len(data) > limit:
             raise ParseError(f"request body is larger than {limit} bytes")

@@ -57,6 +57,13 @@ class FootprintSummary(serializers.ModelSerializer):
         ]
 
 
+class BatchItemOutput(FootprintSummary):
+    created = serializers.BooleanField(help_text="False when the footprint was already stored.")
+
+    class Meta(FootprintSummary.Meta):
+        fields = [*FootprintSummary.Meta.fields, "created"]
+
+
 class FootprintDetail(FootprintSummary):
     document = serializers.SerializerMethodField(help_text="The footprint as served (PACT v3).")
     jws = serializers.CharField(help_text="The supplier's JWS exactly as received.")

@@ -121,7 +121,7 @@ class FootprintBatchView(ActorAPIView):
         description="Body: a JSON array of {jws, footprint?}. Errors name the item: "
         "`/3/pcf/geographyCountry`.",
         request=s.SubmitInput(many=True),
-        responses={200: s.FootprintSummary(many=True), **ERRORS},
+        responses={200: s.BatchItemOutput(many=True), **ERRORS},
         tags=["footprints"],
     )
     def post(self, request: Request) -> Response:
@@ -130,7 +130,9 @@ class FootprintBatchView(ActorAPIView):
         if not isinstance(request.data, list):
             raise ValidationFailed.single("request", "must be a JSON array of {jws, footprint?}")
         results = services.footprint_submit_many(actor=self.actor, items=request.data)
-        return Response(s.FootprintSummary([r.footprint for r in results], many=True).data)
+        return Response(
+            [{**s.FootprintSummary(r.footprint).data, "created": r.created} for r in results]
+        )
 
 
 class FootprintView(ActorAPIView):
@@ -241,7 +243,9 @@ class UploadErrorsView(ActorAPIView):
     )
     def get(self, request: Request, upload_id: int) -> HttpResponse:
         upload = selectors.upload_get(actor=self.actor, upload_id=upload_id)
-        response = HttpResponse(selectors.upload_errors_csv(upload), content_type="text/csv")
+        response = HttpResponse(
+            selectors.upload_errors_csv(upload), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-errors.csv"'
         return response
 
