@@ -49,6 +49,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from exchange.pact.fields import SPEC_VERSION
+
 __all__ = [
     "COLUMNS",
     "EXAMPLE_ROW",
@@ -65,7 +67,6 @@ __all__ = [
 ]
 
 #: ``specVersion`` written into every document built from a sheet (the same as the form).
-SPEC_VERSION = "3.0.0"
 
 #: Name of the data sheet in the XLSX template (parsing falls back to the first sheet).
 DATA_SHEET = "Footprints"

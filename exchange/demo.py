@@ -18,6 +18,7 @@ from companies.models import Company, Membership
 
 from . import services
 from .models import Footprint, SubmissionChannel
+from .pact.fields import SPEC_VERSION
 
 NAMESPACE = uuid.UUID("6f1c1b1e-6d43-4f0e-9a51-5a3c0c9b7d10")
 
@@ -172,7 +173,7 @@ def demo_pf_id(key: str) -> uuid.UUID:
 def demo_document(spec: DemoFootprint, company: Company) -> dict[str, Any]:
     document: dict[str, Any] = {
         "id": str(demo_pf_id(spec.key)),
-        "specVersion": "3.0.0",
+        "specVersion": SPEC_VERSION,
         "created": "2026-02-15T08:00:00Z",
         "status": "Active",
         "companyName": company.legal_name,

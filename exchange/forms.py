@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from .models import Product
+from .pact.fields import SPEC_VERSION
 
 UNITS = [
     ("kilogram", "kilogram (kg)"),
@@ -225,7 +226,7 @@ class FootprintForm(forms.Form):
             pcf["boundaryProcessesDescription"] = data["boundary_processes_description"].strip()
         document: dict[str, Any] = {
             "id": str(uuid.uuid4()),
-            "specVersion": "3.0.0",
+            "specVersion": SPEC_VERSION,
             "created": timezone.now().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "status": "Active",
             "companyName": company_name,

@@ -151,6 +151,10 @@ IPCC_AR_RE = re.compile(r"AR([0-9]+)")
 
 #: ``ProductFootprint.specVersion``: ``major.minor.patch`` with an optional ``-YYYYMMDD``.
 #: Anchored; use ``fullmatch``.
+#: The PACT Technical Specifications version of the documents this exchange writes
+#: (portal form, spreadsheet rows, demo data); any 3.x.y is accepted on input.
+SPEC_VERSION = "3.0.3"
+
 SPEC_VERSION_PATTERN: re.Pattern[str] = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9]{8})?$")
 
 
