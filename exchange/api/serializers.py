@@ -57,11 +57,11 @@ class FootprintSummary(serializers.ModelSerializer):
         ]
 
 
-class BatchItemOutput(FootprintSummary):
+class BatchReceipt(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["Active", "Deprecated"])
+    sha256 = serializers.CharField(help_text="SHA-256 of the stored canonical bytes")
     created = serializers.BooleanField(help_text="False when the footprint was already stored.")
-
-    class Meta(FootprintSummary.Meta):
-        fields = [*FootprintSummary.Meta.fields, "created"]
 
 
 class FootprintDetail(FootprintSummary):

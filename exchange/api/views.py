@@ -121,7 +121,7 @@ class FootprintBatchView(ActorAPIView):
         description="Body: a JSON array of {jws, footprint?}. Errors name the item: "
         "`/3/pcf/geographyCountry`.",
         request=s.SubmitInput(many=True),
-        responses={200: s.BatchItemOutput(many=True), **ERRORS},
+        responses={200: s.BatchReceipt(many=True), **ERRORS},
         tags=["footprints"],
     )
     def post(self, request: Request) -> Response:
@@ -130,8 +130,18 @@ class FootprintBatchView(ActorAPIView):
         if not isinstance(request.data, list):
             raise ValidationFailed.single("request", "must be a JSON array of {jws, footprint?}")
         results = services.footprint_submit_many(actor=self.actor, items=request.data)
+        # A receipt per item, built directly: serialising full summaries cost more than
+        # storing the footprints (GET /footprints/{id} has the rest).
         return Response(
-            [{**s.FootprintSummary(r.footprint).data, "created": r.created} for r in results]
+            [
+                {
+                    "id": str(r.footprint.pf_id),
+                    "status": r.footprint.status,
+                    "sha256": r.footprint.sha256,
+                    "created": r.created,
+                }
+                for r in results
+            ]
         )
 
 

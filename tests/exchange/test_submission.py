@@ -782,26 +782,12 @@ def test_a_lower_case_utc_designator_is_accepted(cast):
     assert footprint.reference_period_start == datetime(2025, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.xfail(
-    POSTGRES,
-    strict=True,
-    reason="BUG: exchange/services.py _when() keeps the document's UTC offset; PostgreSQL "
-    "refuses offsets beyond ±15:59 ('time zone displacement out of range', a DataError and "
-    "a 500) although RFC 3339 and the PACT validator allow up to ±23:59",
-)
 def test_a_large_utc_offset_is_accepted(cast):
     token = signed_footprint(cast, pcf={"referencePeriodEnd": "2026-01-01T16:00:00+16:00"})
     footprint = submit(cast, token).footprint
     assert footprint.reference_period_end == datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.xfail(
-    POSTGRES,
-    strict=True,
-    reason="BUG: values the PACT validator accepts overflow columns on PostgreSQL (DataError, "
-    "a 500): Product.name max_length=200 (productNameCompany), ProductIdentifier.urn 255 "
-    "(productIds), Footprint.pcf_excluding_biogenic_uptake 64; SQLite does not enforce lengths",
-)
 @pytest.mark.parametrize(
     "overrides",
     [
