@@ -261,6 +261,9 @@ INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 # The audit log: the origin line of its checkpoints and the platform's log key (Ed25519 PEM).
 AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="carbonx.example/audit-log")
 AUDIT_LOG_KEY_FILE = env.str("AUDIT_LOG_KEY_FILE", default=str(VAR_DIR / "audit-log-key.pem"))
+# Server-side prepared statements for audit appends (faster); turn off behind PgBouncer
+# older than 1.21 in transaction-pooling mode.
+AUDIT_PREPARED_STATEMENTS = env.bool("AUDIT_PREPARED_STATEMENTS", default=True)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -23,7 +23,7 @@ ACME_ADMIN = frozenset({"admin"})
 ADMINS = frozenset({"admin", "outsider", "operator"})
 OPERATOR = frozenset({"operator"})
 
-Value = dict[str, Any] | Callable[[Any], dict[str, Any]] | None
+Value = dict[str, Any] | Callable[[Any], Any] | None
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Case:
         return f"{self.name}:{self.method}{':' + self.label if self.label else ''}"
 
 
-def resolve(value: Value, cast: Any) -> dict[str, Any]:
+def resolve(value: Value, cast: Any) -> Any:
     if value is None:
         return {}
     if callable(value):

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 
 from audit import services
 from audit.models import AuditEntry
+from trust.merkle import Frontier
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +53,21 @@ def tampering() -> Iterator[Any]:
         finally:
             if connection.vendor == "postgresql":
                 cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def head_for_prefix(size: int) -> list[Any]:
+    """Head values and tree nodes as they were at ``size`` (rebuilt from the entries)."""
+    frontier = Frontier()
+    last = bytes(32)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT entry_hash FROM audit_auditentry WHERE seq < %s ORDER BY seq", [size]
+        )
+        for (entry_hash,) in cursor.fetchall():
+            last = bytes(entry_hash)
+            for level, index, node in frontier.append(last)[1:]:
+                cursor.execute(
+                    "INSERT INTO audit_treenode (level, node_index, hash) VALUES (%s, %s, %s)",
+                    [level, index, node],
+                )
+    return [size, last, frontier.to_bytes()]

@@ -12,7 +12,8 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from audit import selectors, services
 from audit.entry_format import decode_entry
 from audit.models import AuditEntry, LogHead, TreeNode
-from tests.audit.conftest import append
+from audit.verification import verify_log
+from tests.audit.conftest import append, tampering
 from trust import jcs, merkle
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +169,86 @@ def test_postgres_refuses_update_and_delete_of_entries_nodes_and_head_rollback()
             cursor.execute(statement)
     assert AuditEntry.objects.filter(actor="mallory").count() == 0
     assert AuditEntry.objects.count() == 4
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the head guess is PostgreSQL's")
+def test_a_stale_head_guess_is_never_written():
+    """A single append on PostgreSQL first tries a write conditional on the head it
+    last saw.  When another writer moved the head, that write must change nothing,
+    and the append must fall back to locking and reading the head."""
+
+    def current():
+        head = LogHead.objects.get()
+        return services._Head(head.size, bytes(head.last_hash), bytes(head.frontier))
+
+    append(2)
+    older = current()
+    append(1)
+    stale_guesses = [
+        lambda real: older,  # another writer appended since
+        lambda real: services._Head(real.size, b"\x01" * 32, real.frontier),  # other history
+        lambda real: services._Head(real.size, real.last_hash, b"\x02" * len(real.frontier)),
+    ]
+    for stale in stale_guesses:
+        real = current()
+        services._head_guess.head = stale(real)
+        services._head_guess.trusted = True
+        entry = append(1)[0]
+        assert (entry.seq, bytes(entry.prev)) == (real.size, real.last_hash)
+        assert services._head_guess.trusted is False  # missed: lock first next time
+        assert services._head_guess.head == current()
+        append(1)  # a locked append that finds its copy right trusts it again
+        assert services._head_guess.trusted is True
+    assert list(AuditEntry.objects.values_list("seq", flat=True)) == list(range(9))
+    assert verify_log().ok
+
+
+def test_head_after_a_rolled_back_append_is_not_reused():
+    append(2)
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        append(1)
+        1 / 0
+    entries = append(2)
+    assert [e.seq for e in entries] == [2, 3]
+    assert verify_log().ok
+
+
+def test_a_lost_head_row_is_refused_not_recreated_over_entries():
+    append(3)
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM audit_loghead")
+    with pytest.raises(services.AuditError, match="head row is missing"):
+        append(1)
+    assert AuditEntry.objects.count() == 3
+    assert not LogHead.objects.exists()  # the refused append created nothing
+
+
+def test_a_missing_head_row_is_created_for_an_empty_log():
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM audit_loghead")
+    assert [e.seq for e in append(2)] == [0, 1]
+    assert LogHead.objects.get().size == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_appends_prepare_only_their_own_statements(settings):
+    """The write statement is prepared (it saves the server a third of its work),
+    but Django's connection is left as configured: nothing else gets prepared."""
+    connection.ensure_connection()
+    raw = connection.connection
+    assert raw.prepare_threshold is None  # Django's default
+    append(3)
+    assert raw.prepare_threshold is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert statements and all("audit_loghead" in s for s in statements)
+    settings.AUDIT_PREPARED_STATEMENTS = False  # e.g. behind an old PgBouncer
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    raw._prepared.clear()
+    append(2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 0
+    assert verify_log().ok

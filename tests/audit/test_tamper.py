@@ -6,14 +6,24 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
-from audit import services
+from audit import services, verification
 from audit.models import Checkpoint, LogHead
 from audit.verification import verify_log
-from tests.audit.conftest import append, tampering
+from tests.audit.conftest import append, head_for_prefix, tampering
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=[None, 2], ids=["one-segment", "segments-of-4"])
+def segment_bits(request, monkeypatch):
+    """Every tamper test runs twice: with the default segment size (the whole test
+    log is one segment) and with segments of 4 entries, so that detection at and
+    across segment boundaries, and in the tree nodes above the segments, is held
+    to the same first bad seq."""
+    if request.param is not None:
+        monkeypatch.setattr(verification, "DEFAULT_SEGMENT_BITS", request.param)
+    return request.param
 
 
 def _bytes_of(cursor, seq: int) -> bytes:
@@ -117,31 +127,11 @@ def test_truncated_log_with_head_rolled_back_is_found_by_the_checkpoint():
         cursor.execute("DELETE FROM audit_treenode")
         cursor.execute(
             "UPDATE audit_loghead SET size = %s, last_hash = %s, frontier = %s",
-            _head_for_prefix(7),
+            head_for_prefix(7),
         )
     report = verify_log()
     assert report.first_bad_seq == 7
     assert "truncated" in report.reason
-
-
-def _head_for_prefix(size: int):
-    """Head values and tree nodes as they were at ``size`` (rebuilt from the entries)."""
-    from trust.merkle import Frontier
-
-    frontier = Frontier()
-    last = bytes(32)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT entry_hash FROM audit_auditentry WHERE seq < %s ORDER BY seq", [size]
-        )
-        for (entry_hash,) in cursor.fetchall():
-            last = bytes(entry_hash)
-            for level, index, node in frontier.append(last)[1:]:
-                cursor.execute(
-                    "INSERT INTO audit_treenode (level, node_index, hash) VALUES (%s, %s, %s)",
-                    [level, index, node],
-                )
-    return [size, last, frontier.to_bytes()]
 
 
 def test_rolled_back_copy_is_found_at_the_first_lost_seq():
@@ -154,7 +144,7 @@ def test_rolled_back_copy_is_found_at_the_first_lost_seq():
         cursor.execute("DELETE FROM audit_treenode")
         cursor.execute(
             "UPDATE audit_loghead SET size = %s, last_hash = %s, frontier = %s",
-            _head_for_prefix(6),
+            head_for_prefix(6),
         )
     report = verify_log()
     assert report.first_bad_seq == 6
@@ -171,7 +161,7 @@ def test_rolled_back_and_rewritten_log_is_found_by_its_checkpoint():
         cursor.execute("DELETE FROM audit_treenode")
         cursor.execute(
             "UPDATE audit_loghead SET size = %s, last_hash = %s, frontier = %s",
-            _head_for_prefix(6),
+            head_for_prefix(6),
         )
     append(4, type="rewritten.history")  # a different history of the same length
     report = verify_log()
@@ -190,7 +180,7 @@ def test_whole_database_restored_is_found_with_an_external_checkpoint(tmp_path):
         cursor.execute("DELETE FROM audit_treenode")
         cursor.execute(
             "UPDATE audit_loghead SET size = %s, last_hash = %s, frontier = %s",
-            _head_for_prefix(3),
+            head_for_prefix(3),
         )
     assert verify_log().ok  # nothing inside the database can tell...
     report = verify_log(external_checkpoints=[held_elsewhere])  # ...a held checkpoint can
@@ -206,6 +196,26 @@ def test_tampered_tree_node_is_found():
     report = verify_log()
     assert report.first_bad_seq == 7  # the entry whose append completed node L2#1
     assert "L2#1" in report.reason
+
+
+def test_tampered_tree_node_above_a_segment_is_found():
+    append(16)
+    with tampering() as cursor:
+        cursor.execute(
+            "UPDATE audit_treenode SET hash = %s WHERE level = 3 AND node_index = 0", [b"\x07" * 32]
+        )
+    report = verify_log()
+    assert report.first_bad_seq == 7  # the entry whose append completed node L3#0
+    assert "L3#0" in report.reason
+
+
+def test_missing_tree_node_is_found():
+    append(12)
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM audit_treenode WHERE level = 1 AND node_index = 4")
+    report = verify_log()
+    assert report.first_bad_seq == 9
+    assert "L1#4 is missing" in report.reason
 
 
 def test_forged_checkpoint_signature_is_found():
@@ -234,3 +244,25 @@ def test_management_command_exit_codes(capsys):
     with pytest.raises(CommandError, match="seq 2") as excinfo:
         call_command("audit_verify")
     assert excinfo.value.returncode == 1
+
+
+def test_a_stray_tree_node_is_found():
+    append(6)
+    with tampering() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_treenode (level, node_index, hash) VALUES (1, -1, %s)", [b"x" * 32]
+        )
+    report = verify_log()
+    assert not report.ok
+    assert "L1#-1 is not a node of the tree" in report.reason
+
+
+def test_a_node_beyond_the_head_is_found_even_with_entries_intact():
+    append(6)
+    with tampering() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_treenode (level, node_index, hash) VALUES (2, 1, %s)", [b"x" * 32]
+        )
+    report = verify_log()
+    assert report.first_bad_seq == 6
+    assert "L2#1 covers entries from seq 6 on" in report.reason

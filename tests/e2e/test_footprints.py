@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from exchange import bulk
 from exchange.models import BulkUpload, Footprint, Product, SubmissionChannel, UploadStatus
@@ -124,9 +124,8 @@ def csv_file(header: list[str], rows: list[list[str]]) -> bytes:
 def upload(page: Page, name: str, data: bytes) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Upload").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Upload many footprints")
-    page.get_by_label("File").set_input_files(
-        files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
-    )
+    payload: FilePayload = {"name": name, "mimeType": "text/csv", "buffer": data}
+    page.get_by_label("File").set_input_files(files=[payload])
     expect(page.get_by_label("All or nothing")).to_be_checked()
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page).to_have_url(UPLOAD_URL, timeout=SLOW_MS)

@@ -20,6 +20,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--chunk-size", type=int, default=20000, help="entries per read")
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes for the walk on PostgreSQL (default: one per core; 1 = this "
+            "process only)",
+        )
+        parser.add_argument(
             "--log-key", help="pin the log's verifier key (default: from AUDIT_LOG_KEY_FILE)"
         )
         parser.add_argument(
@@ -34,6 +41,7 @@ class Command(BaseCommand):
         external = [path.read_text(encoding="utf-8") for path in options["checkpoint"]]
         report = verify_log(
             chunk_size=options["chunk_size"],
+            workers=options["workers"],
             log_key=options["log_key"],
             external_checkpoints=external,
         )
