@@ -49,7 +49,13 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from exchange.pact.fields import SPEC_VERSION
+from exchange.pact.fields import (
+    CCU_CALCULATION_APPROACHES,
+    PRODUCT_OR_SECTOR_RULE_OPERATORS,
+    DECLARED_UNITS,
+    REGIONS_OR_SUBREGIONS,
+    SPEC_VERSION,
+)
 
 __all__ = [
     "COLUMNS",
@@ -134,44 +140,10 @@ class SheetError(ValueError):
 
 # --------------------------------------------------------------------------- the columns
 
-DECLARED_UNITS: tuple[str, ...] = (
-    "liter",
-    "kilogram",
-    "cubic meter",
-    "kilowatt hour",
-    "megajoule",
-    "ton kilometer",
-    "square meter",
-    "piece",
-    "hour",
-    "megabit second",
-)
-REGIONS_OR_SUBREGIONS: tuple[str, ...] = (
-    "Africa",
-    "Americas",
-    "Asia",
-    "Europe",
-    "Oceania",
-    "Australia and New Zealand",
-    "Central Asia",
-    "Eastern Asia",
-    "Eastern Europe",
-    "Latin America and the Caribbean",
-    "Melanesia",
-    "Micronesia",
-    "Northern Africa",
-    "Northern America",
-    "Northern Europe",
-    "Polynesia",
-    "South-eastern Asia",
-    "Southern Asia",
-    "Southern Europe",
-    "Sub-Saharan Africa",
-    "Western Asia",
-    "Western Europe",
-)
-RULE_OPERATORS: tuple[str, ...] = ("PEF", "EPD International", "Other")
-CCU_APPROACHES: tuple[str, ...] = ("Cut-off", "Credit")
+# The PACT code lists come from the validator, so the sheet can never offer a value
+# the validator refuses.
+RULE_OPERATORS = PRODUCT_OR_SECTOR_RULE_OPERATORS
+CCU_APPROACHES = CCU_CALCULATION_APPROACHES
 BOOLEAN_CHOICES: tuple[str, ...] = ("true", "false")
 
 _KG_CO2E = "kg CO2e per declared unit"
