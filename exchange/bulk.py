@@ -51,8 +51,8 @@ from typing import Any
 
 from exchange.pact.fields import (
     CCU_CALCULATION_APPROACHES,
-    PRODUCT_OR_SECTOR_RULE_OPERATORS,
     DECLARED_UNITS,
+    PRODUCT_OR_SECTOR_RULE_OPERATORS,
     REGIONS_OR_SUBREGIONS,
     SPEC_VERSION,
 )
