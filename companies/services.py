@@ -617,6 +617,15 @@ def platform_keys_rewrap() -> int:
 # --- machine clients -------------------------------------------------------------------
 
 
+def _new_client_secret() -> str:
+    """A random secret that does not start with "-": command-line tools (carbonx
+    submit --client-secret …) would take it for an option."""
+    while True:
+        secret = secrets.token_urlsafe(32)
+        if not secret.startswith("-"):
+            return secret
+
+
 @transaction.atomic
 def api_client_create(
     *,
@@ -643,7 +652,7 @@ def api_client_create(
         raise ValidationFailed.single("client_id", f"{client_id!r} is already in use")
     if client_secret is not None and len(client_secret) < 16:
         raise ValidationFailed.single("client_secret", "must be at least 16 characters")
-    secret = client_secret or secrets.token_urlsafe(32)
+    secret = client_secret or _new_client_secret()
     fields: dict[str, Any] = {}
     if client_id:
         fields["client_id"] = client_id

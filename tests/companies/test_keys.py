@@ -509,3 +509,12 @@ def test_another_companys_admin_cannot_see_the_key(cast):
     assert cast.own_key.kid not in {
         k.kid for k in selectors.signing_keys_of(actor=cast.actor("outsider"))
     }
+
+
+def test_generated_client_secrets_never_start_with_a_dash(monkeypatch):
+    # A secret starting with "-" breaks `carbonx submit --client-secret SECRET`.
+    from companies import services
+
+    values = iter(["-starts-with-a-dash", "fine-secret-value"])
+    monkeypatch.setattr(services.secrets, "token_urlsafe", lambda n: next(values))
+    assert services._new_client_secret() == "fine-secret-value"
