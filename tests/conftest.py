@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.factories import Cast, build_cast
+
+# CI runs on a shared 2-core machine: a property test must fail for a wrong answer,
+# never because one example was slow (speed is measured in bench/, not in tests).
+settings.register_profile("carbonx", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("carbonx")
 
 
 @pytest.fixture(autouse=True)
