@@ -245,6 +245,33 @@ class FootprintForm(forms.Form):
         return document
 
 
+def initial_from_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The form's values for an earlier footprint, so a new version starts from it."""
+    pcf = document.get("pcf", {})
+    day = lambda text: text[:10] if isinstance(text, str) else None  # noqa: E731
+    values: dict[str, Any] = {
+        "product_description": document.get("productDescription", ""),
+        "declared_unit": pcf.get("declaredUnitOfMeasurement"),
+        "declared_unit_amount": pcf.get("declaredUnitAmount"),
+        "product_mass_per_declared_unit": pcf.get("productMassPerDeclaredUnit"),
+        "reference_period_start": day(pcf.get("referencePeriodStart")),
+        "reference_period_end": day(pcf.get("referencePeriodEnd")),
+        "geography_country": pcf.get("geographyCountry", ""),
+        "pcf_excluding_biogenic_uptake": pcf.get("pcfExcludingBiogenicUptake"),
+        "pcf_including_biogenic_uptake": pcf.get("pcfIncludingBiogenicUptake"),
+        "fossil_ghg_emissions": pcf.get("fossilGhgEmissions"),
+        "fossil_carbon_content": pcf.get("fossilCarbonContent"),
+        "biogenic_carbon_content": pcf.get("biogenicCarbonContent"),
+        "ipcc_characterization_factors": pcf.get("ipccCharacterizationFactors"),
+        "cross_sectoral_standards": pcf.get("crossSectoralStandards"),
+        "boundary_processes_description": pcf.get("boundaryProcessesDescription", ""),
+        "exempted_emissions_percent": pcf.get("exemptedEmissionsPercent"),
+        "primary_data_share": pcf.get("primaryDataShare"),
+        "comment": document.get("comment", ""),
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
 # Where a PACT rule's JSON Pointer lands in the form, so the message is shown at the field.
 POINTER_FIELDS = {
     "/productDescription": "product_description",

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies.access import Actor
-from companies.errors import ValidationFailed
+from companies.errors import NotFound, ValidationFailed
 from companies.views import actor_required, attempt
 from trust import jcs
 from trust.encoding import sha256
@@ -120,6 +120,13 @@ def footprint_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         initial["product"] = int(request.GET["product"])
     if request.GET.get("replaces"):
         initial["replaces"] = request.GET["replaces"]
+        try:  # a new version starts from the one it replaces (the company's own only)
+            old = selectors.footprint_get(actor=actor, pf_id=request.GET["replaces"])
+        except NotFound:
+            old = None
+        if old is not None:
+            initial.update(forms.initial_from_document(selectors.footprint_document(old)))
+            initial["product"] = old.product_id
     form = forms.FootprintForm(request.POST or None, products=products, initial=initial)
     if action == "preview" and form.is_valid():
         company = actor.company

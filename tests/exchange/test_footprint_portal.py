@@ -239,7 +239,8 @@ def test_the_new_version_link_prefills_the_form(cast):
     first = cast.footprint
     response = portal(cast.editor).get(f"{NEW}?product={first.product_id}&replaces={first.pf_id}")
     form = response.context["form"]
-    assert form.initial == {"product": first.product_id, "replaces": str(first.pf_id)}
+    assert form.initial["product"] == first.product_id
+    assert form.initial["replaces"] == str(first.pf_id)
 
 
 def test_a_document_changed_after_the_preview_is_not_signed(cast):
@@ -428,3 +429,23 @@ def test_another_companys_upload_progress_is_not_found(cast):
         f"/footprints/uploads/{cast.upload.pk}/", HTTP_ACCEPT="application/json"
     )
     assert response.status_code == 404
+
+
+def test_a_new_version_starts_from_the_footprint_it_replaces(cast):
+    old = cast.footprint
+    pcf = cast.footprint_document["pcf"]
+    page = portal(cast.editor).get(f"/footprints/new/?replaces={old.pf_id}")
+    form = page.context["form"]
+    assert form.initial["replaces"] == str(old.pf_id)
+    assert form.initial["product"] == old.product_id
+    assert form.initial["pcf_excluding_biogenic_uptake"] == pcf["pcfExcludingBiogenicUptake"]
+    assert form.initial["reference_period_start"] == pcf["referencePeriodStart"][:10]
+    assert form.initial["declared_unit"] == pcf["declaredUnitOfMeasurement"]
+
+
+def test_another_companys_footprint_prefills_nothing(cast):
+    old = cast.footprint
+    page = portal(cast.outsider).get(f"/footprints/new/?replaces={old.pf_id}")
+    form = page.context["form"]
+    assert set(form.initial) == {"replaces"}  # no figures of acme's leak into the form
+    assert cast.footprint_document["pcf"]["pcfExcludingBiogenicUptake"] not in page.content.decode()
