@@ -89,6 +89,11 @@ def render_private(request: HttpRequest, template: str, context: dict[str, Any])
     return response
 
 
+def invitation_link(request: HttpRequest, token: str) -> str:
+    """The absolute link a person follows to accept an invitation."""
+    return request.build_absolute_uri(reverse("portal:invitation-accept", args=[token]))
+
+
 def attempt(request: HttpRequest, form: django_forms.Form | None, action: Callable[[], Any]) -> Any:
     """Run a service; on a broken rule put the message on the form field (or the page)."""
     try:
@@ -188,7 +193,7 @@ def members(request: HttpRequest, actor: Actor) -> HttpResponse:
         )
         if result:
             invitation, token = result
-            new_link = request.build_absolute_uri(reverse("portal:invitation-accept", args=[token]))
+            new_link = invitation_link(request, token)
             messages.success(request, f"Invitation for {invitation.email} created.")
             form = forms.InvitationForm()
     context = {
@@ -390,9 +395,7 @@ def operator_company(request: HttpRequest, actor: Actor, slug: str) -> HttpRespo
             ),
         )
         if result:
-            new_link = request.build_absolute_uri(
-                reverse("portal:invitation-accept", args=[result[1]])
-            )
+            new_link = invitation_link(request, result[1])
             messages.success(request, f"Invitation for {result[0].email} created.")
     context = {
         "company": company,

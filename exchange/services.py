@@ -488,11 +488,6 @@ def _mark_deprecated(footprint: Footprint, *, reason: str) -> None:
     footprint.refresh_from_db(fields=["status", "deprecated_at", "deprecation_reason"])
 
 
-def prepare_submission(*, actor: Actor, jws: Any, document: Any = None) -> SignedFootprint:
-    """Every check of one submission that needs no lock (see ``Submitter.prepare``)."""
-    return Submitter(actor).prepare(jws=jws, document=document)
-
-
 @transaction.atomic
 def footprint_submit(
     *, actor: Actor, jws: Any, document: Any = None, channel: str = SubmissionChannel.API
@@ -549,14 +544,6 @@ def footprint_submit_many(
         raise _item_errors(exc) from exc
     except IntegrityError as exc:
         raise Conflict("a footprint of this batch was just stored by another request") from exc
-
-
-def store_prepared(
-    *, actor: Actor, items: Sequence[SignedFootprint], channel: str
-) -> list[SubmissionResult]:
-    """Store items that passed ``prepare_submission`` (the caller holds a transaction);
-    raises ItemRefused naming the first item refused."""
-    return Submitter(actor).store(items, channel=channel)
 
 
 def _item_errors(exc: ItemRefused) -> ValidationFailed:

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -74,7 +75,7 @@ def _items_from_sheet(
         company_name=company.legal_name,
         company_ids=list(company.identifiers.values_list("urn", flat=True)),
         now=timezone.now(),
-        max_rows=_max_rows(),
+        max_rows=settings.BULK_UPLOAD_MAX_ROWS,
     )
     found = [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
     sign = services.platform_signer(actor=actor)
@@ -95,20 +96,14 @@ def _items_from_json(upload: BulkUpload) -> list[tuple[int, dict]]:
         raise ValidationFailed.single("file", f"is not valid JSON: {exc}") from exc
     if not isinstance(items, list):
         raise ValidationFailed.single("file", 'must be a JSON array of {"jws": …} objects')
-    if len(items) > _max_rows():
+    if len(items) > settings.BULK_UPLOAD_MAX_ROWS:
         raise ValidationFailed.single(
-            "file", f"holds {len(items)} footprints; the limit is {_max_rows()}"
+            "file", f"holds {len(items)} footprints; the limit is {settings.BULK_UPLOAD_MAX_ROWS}"
         )
     return [
         (index + 1, item if isinstance(item, dict) else {"jws": item})
         for index, item in enumerate(items)
     ]
-
-
-def _max_rows() -> int:
-    from django.conf import settings
-
-    return int(settings.BULK_UPLOAD_MAX_ROWS)
 
 
 @shared_task(name="exchange.tasks.bulk_upload_process", acks_late=True)

@@ -18,7 +18,7 @@ from trust.encoding import sha256
 from trust.errors import TrustError
 
 from . import forms, selectors, services
-from .api.views import template_response
+from .api.views import template_response, upload_errors_response
 from .models import SubmissionChannel
 from .signing import canonical_bytes
 
@@ -224,12 +224,7 @@ def _progress(upload: Any) -> dict[str, Any]:
 @require_GET
 @actor_required
 def upload_errors(request: HttpRequest, actor: Actor, upload_id: int) -> HttpResponse:
-    upload = selectors.upload_get(actor=actor, upload_id=upload_id)
-    response = HttpResponse(
-        selectors.upload_errors_csv(upload), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-errors.csv"'
-    return response
+    return upload_errors_response(selectors.upload_get(actor=actor, upload_id=upload_id))
 
 
 @require_GET

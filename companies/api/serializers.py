@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
 from companies.models import (
@@ -195,6 +193,3 @@ class MeOutput(serializers.Serializer):
     role = serializers.CharField()
     company = CompanyOutput()
     memberships = serializers.ListField(child=serializers.DictField(), required=False)
-
-    def to_representation(self, instance: Any) -> Any:
-        return super().to_representation(instance)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -15,6 +14,7 @@ from companies import selectors, services
 from companies.api import serializers as s
 from companies.api.base import ActorAPIView
 from companies.models import ApiClient, Company, Invitation, Membership, SigningKey
+from companies.views import invitation_link
 
 ERRORS = {
     400: OpenApiResponse(description="A field breaks a rule; `errors` names it."),
@@ -137,10 +137,6 @@ class MemberView(ActorAPIView):
         membership = selectors.member_get(actor=self.actor, membership_id=membership_id)
         services.membership_remove(actor=self.actor, membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def invitation_link(request: Request, token: str) -> str:
-    return request.build_absolute_uri(reverse("portal:invitation-accept", args=[token]))
 
 
 class InvitationsView(PagedActorView):

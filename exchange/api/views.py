@@ -252,12 +252,7 @@ class UploadErrorsView(ActorAPIView):
         tags=["uploads"],
     )
     def get(self, request: Request, upload_id: int) -> HttpResponse:
-        upload = selectors.upload_get(actor=self.actor, upload_id=upload_id)
-        response = HttpResponse(
-            selectors.upload_errors_csv(upload), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-errors.csv"'
-        return response
+        return upload_errors_response(selectors.upload_get(actor=self.actor, upload_id=upload_id))
 
 
 class UploadTemplateView(ActorAPIView):
@@ -277,6 +272,15 @@ class UploadTemplateView(ActorAPIView):
         if file_format not in ("csv", "xlsx"):
             raise NotFound("the template is available as template.csv or template.xlsx")
         return template_response(file_format)
+
+
+def upload_errors_response(upload: BulkUpload) -> HttpResponse:
+    """The per-row error report as a CSV download (portal and API)."""
+    response = HttpResponse(
+        selectors.upload_errors_csv(upload), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-errors.csv"'
+    return response
 
 
 def template_response(file_format: str) -> HttpResponse:

@@ -112,8 +112,10 @@ def test_the_switcher_refuses_a_company_the_person_is_not_in(cast):
 
 
 def test_the_switcher_refuses_a_non_numeric_company(cast):
-    response = signed_in(cast.editor).post("/switch-company/", {"company_id": "acme"})
+    client = signed_in(cast.editor)
+    response = client.post("/switch-company/", {"company_id": "acme"})
     assert response.status_code == 404
+    assert "acting_company_id" not in client.session  # nothing was switched
 
 
 # --------------------------------------------------------------------------- keys

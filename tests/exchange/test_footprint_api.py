@@ -374,7 +374,9 @@ def test_another_companys_footprint_is_not_found_and_not_leaked(cast):
 
 @pytest.mark.parametrize("pf_id", ["not-a-uuid", "07b9624b-922f-457b-b4f0-678b49d6c821"])
 def test_an_unknown_footprint_is_not_found(cast, pf_id):
-    assert session(cast.viewer).get(f"{FOOTPRINTS}/{pf_id}").status_code == 404
+    response = session(cast.viewer).get(f"{FOOTPRINTS}/{pf_id}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found" and pf_id in response.json()["message"]
 
 
 # --------------------------------------------------------------------------- deprecate
@@ -786,7 +788,9 @@ def test_the_xlsx_template_opens_with_bilingual_headers(cast, editor):
 
 
 def test_another_template_format_is_not_found(cast, editor):
-    assert editor.get(f"{UPLOADS}/template.pdf").status_code == 404
+    response = editor.get(f"{UPLOADS}/template.pdf")
+    assert response.status_code == 404
+    assert "template.csv or template.xlsx" in response.json()["message"]
 
 
 # --------------------------------------------------------------------------- schema

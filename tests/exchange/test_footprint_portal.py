@@ -429,6 +429,7 @@ def test_another_companys_upload_progress_is_not_found(cast):
         f"/footprints/uploads/{cast.upload.pk}/", HTTP_ACCEPT="application/json"
     )
     assert response.status_code == 404
+    assert b"acme-secret-row-error" not in response.content  # nothing of acme's leaks
 
 
 def test_a_new_version_starts_from_the_footprint_it_replaces(cast):
