@@ -10,7 +10,7 @@ from trust.errors import TrustError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import footprints, keys, log
+    from cli import credentials, footprints, keys, log
 
     parser = argparse.ArgumentParser(
         prog="carbonx", description="Tools for the regional carbon-data exchange."
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.register(subparsers)
     footprints.register(subparsers)
     log.register(subparsers)
+    credentials.register(subparsers)
     return parser
 
 

@@ -47,3 +47,31 @@ class ProofError(TrustError):
     """An inclusion/consistency proof or signed note that does not verify."""
 
     default_code = "proof_invalid"
+
+
+class DidError(TrustError):
+    """A DID, DID URL or DID document that is malformed or does not fit its use."""
+
+    default_code = "did_invalid"
+
+
+class StatusListError(TrustError):
+    """A Bitstring Status List (or its credential, or an entry) that is malformed."""
+
+    default_code = "status_list_invalid"
+
+
+class StatusListUnavailable(StatusListError):
+    """A status list credential that could not be obtained (offline, network, HTTP).
+
+    Raised by status-list loaders; a credential check reports it as "status not
+    checked" instead of failing, because nothing about the credential is wrong.
+    """
+
+    default_code = "status_list_unavailable"
+
+
+class CredentialError(TrustError):
+    """A Verifiable Credential that breaks the VC Data Model 2.0 rules we check."""
+
+    default_code = "credential_invalid"
