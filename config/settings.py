@@ -10,6 +10,7 @@ import base64
 import hashlib
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "audit",
     "companies",
     "exchange",
+    "verification",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +154,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "audit.tasks.checkpoint_make",
         "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
     },
+    # Attested engagements past their validity become expired (hourly is soon enough:
+    # credentials carry validUntil themselves, and served footprints check it too).
+    "verification-expire": {"task": "verification.tasks.expire_engagements", "schedule": 3600.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -240,6 +245,8 @@ SPECTACULAR_SETTINGS = {
         "CompanyStatusEnum": "companies.models.CompanyStatus",
         "FootprintStatusEnum": "exchange.models.FootprintStatus",
         "UploadStatusEnum": "exchange.models.UploadStatus",
+        "StandardEnum": "verification.models.Standard",
+        "EngagementStateEnum": "verification.models.EngagementState",
     },
 }
 
@@ -291,3 +298,13 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=32 * 1024 * 1024)
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 BULK_UPLOAD_MAX_ROWS = env.int("BULK_UPLOAD_MAX_ROWS", default=20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = BULK_UPLOAD_MAX_BYTES + 1024 * 1024
+
+# Where the platform is reached from outside: credentials name their status lists by
+# this URL, and companies' did:web identifiers are made from its host (and port).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+DID_WEB_HOST = urlsplit(PUBLIC_BASE_URL).netloc
+# Verification: the largest evidence file, the bits of each revocation status list
+# (the W3C minimum, 16 KB) and how long a served status-list credential is valid.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+STATUS_LIST_SIZE = env.int("STATUS_LIST_SIZE", default=131072)
+STATUS_LIST_TTL_SECONDS = env.int("STATUS_LIST_TTL_SECONDS", default=86400)

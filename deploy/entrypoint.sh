@@ -28,6 +28,10 @@ preflight() {
         fail "DJANGO_ALLOWED_HOSTS is empty: set it to the public host name (CARBONX_DOMAIN) in .env"
     [ -n "${ZONE_NAME:-}" ] ||
         fail "ZONE_NAME is empty: set it to the name of the zone in .env"
+    case "${PUBLIC_BASE_URL:-}" in
+        https://*) ;;
+        *) fail "PUBLIC_BASE_URL must be the public https:// address of the exchange (e.g. https://${CARBONX_DOMAIN:-exchange.example.org}): credentials and did:web identifiers are made from it" ;;
+    esac
     case "${AUDIT_LOG_ORIGIN:-}" in
         "" | carbonx.example/audit-log)
             fail "AUDIT_LOG_ORIGIN is empty or the demo default: set it in .env (e.g. ${CARBONX_DOMAIN:-exchange.example.org}/audit-log) before the first start; never change it afterwards"

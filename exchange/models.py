@@ -97,6 +97,10 @@ class Footprint(models.Model):
         "companies.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     submitted_at = models.DateTimeField(auto_now_add=True)
+    # The PACT ``verification`` object served with the footprint, derived by the
+    # verification app from the newest attestation in force, and when that one ends.
+    verification = models.JSONField(null=True, blank=True, editable=False)
+    verification_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from companies.access import Actor
@@ -71,14 +72,21 @@ def footprint_versions(*, actor: Actor, product: Product) -> QuerySet[Footprint]
 
 
 def footprint_document(footprint: Footprint) -> dict[str, Any]:
-    """The footprint as served: the signed document with its current status.
+    """The footprint as served: the signed document with its current status and
+    verification.
 
-    The signature covers the document as submitted (status Active); deprecation is the
-    one later change, and is recorded in the audit log.
+    The supplier's signature covers the document as submitted (status Active);
+    deprecation is recorded in the audit log, and ``verification`` is derived from
+    the verifier's attestation in force (a credential signed by the verifier, which
+    a buyer checks on its own).
     """
     document: dict[str, Any] = json.loads(bytes(footprint.canonical_bytes))
     if footprint.status == FootprintStatus.DEPRECATED:
         document["status"] = FootprintStatus.DEPRECATED
+    if footprint.verification and (
+        footprint.verification_until is None or footprint.verification_until > timezone.now()
+    ):
+        document["verification"] = footprint.verification
     return document
 
 
