@@ -2,7 +2,9 @@
 
 Every other app records its events through :func:`audit_append` inside its own
 ``transaction.atomic()``, so a business change and its entry commit or roll back
-together.  Appends are serialised by locking the one ``LogHead`` row; that row also
+together; an event that changes nothing else (data pulled, a document downloaded)
+is recorded by :func:`audit_record`, outside any atomic block, in a transaction of
+its own.  Appends are serialised by locking the one ``LogHead`` row; that row also
 carries the Merkle frontier, so the tree root is known after every append and the
 perfect subtree nodes each append completes are stored at once (proofs are then
 ``O(log n)`` lookups).  Formats and rationale: docs/audit.md.
@@ -249,8 +251,15 @@ def _append_locked(prepared: Sequence[_Prepared]) -> list[AuditEntry]:
     # ``connection`` is a proxy that looks the thread's connection up on every
     # attribute access; on the hot path, look it up once.
     db = connections[DEFAULT_DB_ALIAS]
-    postgresql = db.vendor == "postgresql"
-    rows = _append_postgresql(db, prepared) if postgresql else _append_orm(prepared)
+    if db.vendor == "postgresql":
+        rows = _append_postgresql(db, prepared)
+        assert rows is not None  # (only ``guess_only`` returns None)
+    else:
+        rows = _append_orm(prepared)
+    return _entries(db, rows)
+
+
+def _entries(db: BaseDatabaseWrapper, rows: list[tuple[Any, ...]]) -> list[AuditEntry]:
     alias = db.alias
     return [AuditEntry.from_db(alias, _ENTRY_COLUMNS, row) for row in rows]
 
@@ -325,6 +334,12 @@ def _append_orm(prepared: Sequence[_Prepared]) -> list[tuple[Any, ...]]:
 # have been right again, so busy concurrent writers do not pay a wasted round trip
 # each.  Correctness never depends on the copy: a write built on a wrong head
 # cannot match the row, and the row lock serialises writers exactly as before.
+#
+# Inside the caller's transaction.atomic() (audit_append) that statement still
+# costs BEGIN and COMMIT round trips around it.  audit_record sends it in
+# autocommit instead, where PostgreSQL runs one statement as one transaction:
+# the entry, its nodes and the head commit together or not at all, in one round
+# trip.  Only a miss there opens a transaction (atomic(): lock, build, write).
 
 
 class _HeadGuess(threading.local):
@@ -399,23 +414,44 @@ _SQL_HEAD_UPDATE = (
 
 
 def _append_postgresql(
-    db: BaseDatabaseWrapper, prepared: Sequence[_Prepared]
-) -> list[tuple[Any, ...]]:
+    db: BaseDatabaseWrapper, prepared: Sequence[_Prepared], *, guess_only: bool = False
+) -> list[tuple[Any, ...]] | None:
+    """Write ``prepared`` on Django's connection and return the rows.
+
+    With ``guess_only`` (one entry, in autocommit: :func:`audit_record`) only the
+    write conditional on this thread's copy of the head is tried: it is then one
+    statement, so one transaction of its own; ``None`` means it was not tried or
+    missed, and nothing was written.
+    """
     db.ensure_connection()
     raw = db.connection
+    if guess_only and (raw.info.transaction_status != _IDLE or not raw.autocommit):
+        # Django's autocommit is on and no atomic block is open, yet a transaction
+        # is (raw SQL "BEGIN", or autocommit turned off on the psycopg connection
+        # itself): the statement would join it instead of committing on its own.
+        raise RuntimeError(
+            "audit_record needs the connection in autocommit with no transaction open; "
+            "inside a transaction use audit_append"
+        )
     # A psycopg cursor on Django's own connection, so inside the caller's
-    # transaction; errors are mapped to django.db's exceptions as usual.
+    # transaction (if any); errors are mapped to django.db's exceptions as usual.
     with (
         db.wrap_database_errors,
         _statements_prepared(raw),
         psycopg.Cursor(raw) as cursor,
     ):
-        if len(prepared) == 1:
-            built = _write_one(cursor, prepared[0])
-        else:
+        if len(prepared) > 1:
             built = _write_copy(cursor, prepared, _lock_head_pg(cursor))
+        else:
+            guessed = _write_guessed(cursor, prepared[0])
+            if guessed is None and guess_only:
+                return None
+            built = guessed or _write_locked(cursor, prepared[0])
     _head_guess.head = built.head
     return built.rows
+
+
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 
 
 @contextmanager
@@ -446,13 +482,21 @@ def _statements_prepared(raw: psycopg.Connection[Any]) -> Iterator[None]:
 _PREPARE_ONLY_WHEN_ASKED = 2**31
 
 
-def _write_one(cursor: psycopg.Cursor[Any], item: _Prepared) -> _Built:
+def _write_guessed(cursor: psycopg.Cursor[Any], item: _Prepared) -> _Built | None:
+    """Write ``item`` on this thread's copy of the head if it is trusted; ``None``
+    if it is not, or if the head has moved (then nothing was written)."""
     guess = _head_guess
     if guess.trusted and guess.head is not None:
         built = _build([item], guess.head)
         if _write_statement(cursor, built):
             return built
         guess.trusted = False  # another writer: lock first from now on
+    return None
+
+
+def _write_locked(cursor: psycopg.Cursor[Any], item: _Prepared) -> _Built:
+    """Lock and read the head, then write ``item`` on it (inside a transaction)."""
+    guess = _head_guess
     head = _lock_head_pg(cursor)
     guess.trusted = head == guess.head  # nobody else wrote since our last append
     built = _build([item], head)
@@ -520,6 +564,43 @@ def _require_atomic() -> None:
             "audit_append must run inside the caller's transaction.atomic() so the change "
             "and its audit entry commit or roll back together"
         )
+
+
+def audit_record(
+    *, type: str, actor: str, company: str, subject: str, payload: Mapping[str, Any]
+) -> AuditEntry:
+    """Record an event that changes nothing else, in its own transaction.
+
+    For audited events with no business write of their own (data pulled, a
+    document downloaded, a credential checked): the entry is the whole
+    transaction.  Same arguments and checks as :func:`audit_append`, but it must
+    be called *outside* any ``transaction.atomic()`` (``RuntimeError`` inside one:
+    there, use :func:`audit_append`, so the entry commits with the change).  It
+    returns once the entry is committed.
+
+    On PostgreSQL the write conditional on this thread's copy of the head runs in
+    autocommit: one statement is one transaction, so the append is one round trip
+    and the commit's WAL flush.  If another writer moved the head, that statement
+    changed nothing, and the append is done under the head lock in a transaction
+    of its own (as :func:`audit_append` would).
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    # Durable atomic()'s rule: the atomic blocks a Django test case wraps each test in
+    # stand for autocommit (there the record is a savepoint of the test's transaction).
+    in_test_case = any(getattr(b, "_from_testcase", False) for b in db.atomic_blocks[-1:])
+    if not in_test_case and (db.in_atomic_block or not db.get_autocommit()):
+        raise RuntimeError(
+            "audit_record commits its entry in a transaction of its own, so it must run "
+            "outside transaction.atomic() (with autocommit on); to record an event with the "
+            "change it belongs to, call audit_append inside that change's transaction.atomic()"
+        )
+    prepared = _prepare(type=type, actor=actor, company=company, subject=subject, payload=payload)
+    if db.vendor == "postgresql" and not in_test_case:
+        rows = _append_postgresql(db, [prepared], guess_only=True)
+        if rows is not None:
+            return _entries(db, rows)[0]
+    with transaction.atomic(using=db.alias, durable=True):
+        return _append_locked([prepared])[0]
 
 
 def audit_append(
@@ -755,6 +836,7 @@ __all__ = [
     "CosignatureRejected",
     "audit_append",
     "audit_append_many",
+    "audit_record",
     "checkpoint_create",
     "checkpoint_note_with_cosignatures",
     "checkpoint_text",
