@@ -10,7 +10,7 @@ from trust.errors import TrustError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import credentials, footprints, keys, log
+    from cli import bundle, credentials, footprints, keys, log
 
     parser = argparse.ArgumentParser(
         prog="carbonx", description="Tools for the regional carbon-data exchange."
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     footprints.register(subparsers)
     log.register(subparsers)
     credentials.register(subparsers)
+    bundle.register(subparsers)
     return parser
 
 

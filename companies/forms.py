@@ -61,6 +61,30 @@ class ApiClientForm(forms.Form):
         choices=[(MemberRole.EDITOR, "Editor"), (MemberRole.VIEWER, "Viewer")],
         initial=MemberRole.EDITOR,
     )
+    # Optional: a partner system (e.g. an outside PACT host) may expect set credentials.
+    client_id = forms.CharField(
+        required=False,
+        max_length=255,
+        label="Client id (optional)",
+        help_text="Leave empty to have one generated.",
+    )
+    client_secret = forms.CharField(
+        required=False,
+        max_length=255,
+        strip=False,
+        label="Client secret (optional)",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="At least 16 characters; leave empty to have one generated.",
+    )
+
+    def clean_client_id(self) -> str | None:
+        value = self.cleaned_data.get("client_id") or ""
+        if any(ch.isspace() for ch in value):
+            raise forms.ValidationError("must not contain spaces")
+        return value or None
+
+    def clean_client_secret(self) -> str | None:
+        return self.cleaned_data.get("client_secret") or None
 
 
 class OnboardCompanyForm(forms.Form):

@@ -157,6 +157,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Attested engagements past their validity become expired (hourly is soon enough:
     # credentials carry validUntil themselves, and served footprints check it too).
     "verification-expire": {"task": "verification.tasks.expire_engagements", "schedule": 3600.0},
+    # PACT events waiting in the outbox (each commit that queues one also enqueues a run).
+    "pact-deliver-outbox": {"task": "exchange.tasks.deliver_outbox", "schedule": 30.0},
+    # Suppliers are reminded of requests coming due (each request once).
+    "requests-remind": {"task": "exchange.tasks.requests_remind", "schedule": 3600.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -308,3 +312,35 @@ DID_WEB_HOST = urlsplit(PUBLIC_BASE_URL).netloc
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 STATUS_LIST_SIZE = env.int("STATUS_LIST_SIZE", default=131072)
 STATUS_LIST_TTL_SECONDS = env.int("STATUS_LIST_TTL_SECONDS", default=86400)
+
+# --- PACT events ----------------------------------------------------------------------
+# Events to and from partner hosts (outside PACT host systems registered with
+# `manage.py pact_partner add`): see exchange/pact_events.py.
+# Plain http:// partner base URLs, on loopback hosts only (tests, local development).
+# Also lets the PACT host routes (below) answer plain HTTP. Default: DEBUG (development).
+PACT_ALLOW_HTTP = env.bool("PACT_ALLOW_HTTP", default=DEBUG)
+# The `source` of the events the exchange sends; by default //<PUBLIC_BASE_URL host>/3/events.
+PACT_EVENT_SOURCE = env.str("PACT_EVENT_SOURCE", default="")
+# Timeout (seconds) of each call to a partner (discovery, token, event).
+PACT_HTTP_TIMEOUT_SECONDS = env.float("PACT_HTTP_TIMEOUT_SECONDS", default=10.0)
+# An extra CA bundle (PEM file) trusted for partner hosts besides the public roots
+# (certifi), e.g. a private CA or a test certificate; empty: the public roots only.
+PACT_TLS_CA_FILE = env.str("PACT_TLS_CA_FILE", default="")
+# Retries: 30 s doubling up to 1 h between attempts; a message is given up (status
+# failed) after 72 hours, as PACT recommends.
+PACT_OUTBOX_BACKOFF_SECONDS = env.float("PACT_OUTBOX_BACKOFF_SECONDS", default=30.0)
+PACT_OUTBOX_BACKOFF_MAX_SECONDS = env.float("PACT_OUTBOX_BACKOFF_MAX_SECONDS", default=3600.0)
+PACT_OUTBOX_GIVE_UP_HOURS = env.float("PACT_OUTBOX_GIVE_UP_HOURS", default=72.0)
+
+# --- PACT host API ------------------------------------------------------------------------
+# The PACT Technical Specifications' host endpoints (exchange/pact_api): /auth/token,
+# /.well-known/openid-configuration, /3/footprints, /3/events, and /2/footprints for v2.3.
+# PACT hosts must refuse plain HTTP; PACT_ALLOW_HTTP (above) lets them answer it anyway,
+# for local development only.
+# Behind a proxy, HTTPS is read from X-Forwarded-Proto only when TRUSTED_PROXY_COUNT > 0.
+# ListFootprints page sizes: without ``limit``, and the most one page holds.
+PACT_PAGE_SIZE_DEFAULT = env.int("PACT_PAGE_SIZE_DEFAULT", default=100)
+PACT_PAGE_SIZE_MAX = env.int("PACT_PAGE_SIZE_MAX", default=1000)
+# How long a pagination link keeps working (the specification wants at least 180 s;
+# shorter values are raised to that).
+PACT_PAGE_LINK_SECONDS = env.int("PACT_PAGE_LINK_SECONDS", default=900)

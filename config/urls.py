@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/v1/", include("verification.api.urls")),
     path("", include("verification.public_urls")),
     path("o/", include(oauth2_patterns)),
+    path("", include("exchange.pact_api.urls")),  # PACT host API: /auth/token, /3/…, /2/…
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", healthz, name="healthz"),

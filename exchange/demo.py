@@ -1,4 +1,5 @@
-"""Demo footprints for the demo zone (called by ``manage.py seed_demo``).
+"""Demo footprints for the demo zone, and who shares them with whom (called by
+``manage.py seed_demo``).
 
 Values are of the right order of magnitude for 2025 production (kg CO2e per declared
 unit, cradle to gate); they are illustrative, not data of any real company. Ids are
@@ -9,15 +10,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from companies.access import Actor
 from companies.models import Company, Membership
 
-from . import services
-from .models import Footprint, SubmissionChannel
+from . import services, sharing
+from .models import DataRequest, Footprint, ProductIdentifier, SubmissionChannel
 from .pact.fields import SPEC_VERSION
 
 NAMESPACE = uuid.UUID("6f1c1b1e-6d43-4f0e-9a51-5a3c0c9b7d10")
@@ -225,4 +228,107 @@ def seed(stdout: Any = None) -> int:
         created += 1
     if stdout is not None and created:
         stdout.write(f"{created} demo footprint(s) signed and submitted.")
+    seed_sharing(stdout)
     return created
+
+
+# --------------------------------------------------------------------------- sharing
+
+BUYER = "europa-auto"
+#: europa-auto's own part number for the NCM811 cathode (on file at cathode-maker).
+CATHODE_PART_NUMBER = "EA-NCM811-2026"
+REJECTION = (
+    "Our 2025 aluminium PCF is being re-verified after the verifier's finding on the power "
+    "purchase agreement; we will share the corrected footprint once it is attested."
+)
+
+
+def _actor(slug: str) -> Actor:
+    company = Company.objects.get(slug=slug)
+    admin = Membership.objects.filter(company=company, role="admin").select_related("user").first()
+    return Actor(company=company, role="admin", user=admin.user if admin else None)
+
+
+def _product_id(supplier: str, urn: str) -> int:
+    return ProductIdentifier.objects.get(company__slug=supplier, urn=urn).product_id
+
+
+def _urn(key: str) -> str:
+    return next(spec.product_urn for spec in DEMO if spec.key == key)
+
+
+def seed_sharing(stdout: Any = None) -> int:
+    """The zone's sharing, through the services: europa-auto's partly covered supply
+    chain (li-refinery fulfilled with the footprint, steel-mill fulfilled with the whole
+    product, cell-maker answered by an auto-fulfil rule, cathode-maker pending by
+    europa-auto's part number, al-smelter rejected with a reason), pack-maker's pack
+    published to the zone, and cathode-maker's own pending request to li-refinery.
+    Returns how many requests were made (0 when the zone has them already)."""
+    if DataRequest.objects.filter(buyer__slug=BUYER, supplier__slug="li-refinery").exists():
+        return 0
+    today = timezone.localdate()
+    buyer = _actor(BUYER)
+
+    # What the suppliers set up beforehand.
+    sharing.part_number_set(
+        actor=_actor("cathode-maker"),
+        buyer=BUYER,
+        part_number=CATHODE_PART_NUMBER,
+        product_id=_product_id("cathode-maker", _urn("ncm811-v1")),
+    )
+    sharing.auto_rule_create(
+        actor=_actor("cell-maker"),
+        buyer=BUYER,
+        product_ids=[_product_id("cell-maker", _urn("cell-v1"))],
+        only_verified=False,
+    )
+    sharing.footprint_publish(actor=_actor("pack-maker"), footprint_id=str(demo_pf_id("pack-v1")))
+
+    # europa-auto asks its suppliers for their footprints.
+    def ask(supplier: str, **what: Any) -> DataRequest:
+        return sharing.request_create(actor=buyer, supplier=supplier, **what)
+
+    lithium = ask(
+        "li-refinery",
+        product_ids=[_urn("li2co3-v2")],
+        comment="For the battery passport of the 2027 EV platform.",
+        due_date=today + timedelta(days=30),
+    )
+    sharing.request_fulfil(
+        actor=_actor("li-refinery"), request=lithium, footprint_ids=[str(demo_pf_id("li2co3-v2"))]
+    )
+    steel = ask(
+        "steel-mill",
+        product_ids=[_urn("hrc-v1")],
+        comment="Hot-rolled coil for the battery housing; please keep us updated.",
+    )
+    sharing.request_fulfil(
+        actor=_actor("steel-mill"),
+        request=steel,
+        footprint_ids=[str(demo_pf_id("hrc-v1"))],
+        whole_product=True,
+    )
+    ask("cell-maker", product_ids=[_urn("cell-v1")])  # answered by cell-maker's rule
+    ask(
+        "cathode-maker",
+        part_number=CATHODE_PART_NUMBER,
+        comment="Needed for the supplier review in two weeks.",
+        due_date=today + timedelta(days=10),
+    )
+    aluminium = ask("al-smelter", product_ids=[_urn("al-v2")])
+    sharing.request_reject(actor=_actor("al-smelter"), request=aluminium, reason=REJECTION)
+
+    # A supplier is a buyer too: cathode-maker asks li-refinery (waiting in its inbox).
+    sharing.request_create(
+        actor=_actor("cathode-maker"),
+        supplier="li-refinery",
+        product_ids=[_urn("li2co3-v2")],
+        comment="Precursor lithium for our NCM811 line.",
+        due_date=today + timedelta(days=21),
+    )
+    if stdout is not None:
+        stdout.write(
+            "Sharing: europa-auto's supply chain: 3 suppliers answered (one by an auto-fulfil "
+            "rule), 1 pending, 1 rejected; pack-maker's pack published to the zone."
+        )
+    return 6

@@ -10,15 +10,26 @@ import json
 import uuid
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEntry
 from companies.access import Actor
 from companies.errors import NotFound
+from companies.models import Company
 
 from .bulk import RowError, error_report_csv
-from .models import BulkUpload, Footprint, FootprintStatus, Product, ProductIdentifier
+from .models import (
+    AccessGrant,
+    BulkUpload,
+    DataRequest,
+    Footprint,
+    FootprintStatus,
+    OutboxMessage,
+    Product,
+    ProductIdentifier,
+    ZonePublication,
+)
 
 
 def products_of(*, actor: Actor) -> QuerySet[Product]:
@@ -71,6 +82,93 @@ def footprint_versions(*, actor: Actor, product: Product) -> QuerySet[Footprint]
     )
 
 
+def visible_footprints(company: Company) -> QuerySet[Footprint]:
+    """Every footprint ``company`` may see: its own, those granted to it (one footprint,
+    or every version of a product) and those published to the zone.
+
+    The one rule of access for reads: the portal, the platform API, the PACT API (/3 and
+    /2) and evidence bundles all start from here.
+    """
+    live = AccessGrant.objects.filter(buyer=company, revoked_at__isnull=True)
+    return Footprint.objects.filter(
+        Q(company=company)
+        | Exists(live.filter(footprint=OuterRef("pk")))
+        | Exists(live.filter(product=OuterRef("product_id")))
+        | Exists(ZonePublication.objects.filter(footprint=OuterRef("pk")))
+    )
+
+
+def visible_footprint_get(*, actor: Actor, pf_id: Any) -> Footprint:
+    """One footprint the actor's company may see; "not found" for any other, so an
+    existing but ungranted footprint cannot be told from a missing one."""
+    try:
+        key = uuid.UUID(str(pf_id))
+    except ValueError as exc:
+        raise NotFound(f"no footprint {pf_id!r}") from exc
+    footprint = (
+        visible_footprints(actor.company)
+        .filter(pf_id=key)
+        .select_related("product", "signing_key", "company")
+        .first()
+    )
+    if footprint is None:
+        raise NotFound(f"no footprint {pf_id} you may see")
+    return footprint
+
+
+def received_footprints(*, actor: Actor) -> QuerySet[Footprint]:
+    """Footprints of other companies the actor's company may see (its purchases)."""
+    return (
+        visible_footprints(actor.company)
+        .exclude(company=actor.company)
+        .select_related("product", "company")
+        .defer("canonical_bytes", "jws")
+    )
+
+
+def grants_given(*, actor: Actor) -> QuerySet[AccessGrant]:
+    return AccessGrant.objects.filter(supplier=actor.company).select_related(
+        "buyer", "footprint", "product"
+    )
+
+
+def grants_received(*, actor: Actor) -> QuerySet[AccessGrant]:
+    return AccessGrant.objects.filter(buyer=actor.company).select_related(
+        "supplier", "footprint", "product"
+    )
+
+
+def requests_received(*, actor: Actor) -> QuerySet[DataRequest]:
+    return DataRequest.objects.filter(supplier=actor.company).select_related("buyer")
+
+
+def requests_made(*, actor: Actor) -> QuerySet[DataRequest]:
+    return DataRequest.objects.filter(buyer=actor.company).select_related("supplier")
+
+
+def request_get(*, actor: Actor, request_id: Any) -> DataRequest:
+    """A request the actor's company made or received."""
+    try:
+        pk = int(request_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"no request {request_id!r}") from None
+    found = (
+        DataRequest.objects.filter(Q(buyer=actor.company) | Q(supplier=actor.company), pk=pk)
+        .select_related("buyer", "supplier")
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"no request {pk} made or received by your company")
+    return found
+
+
+def pact_deliveries(*, actor: Actor) -> QuerySet[OutboxMessage]:
+    """PACT events the exchange sends that concern the actor's company: answers to
+    requests it received and everything bound for its own partner hosts."""
+    messages = OutboxMessage.objects.select_related("partner", "partner__company", "request")
+    return messages.filter(Q(partner__company=actor.company) | Q(request__supplier=actor.company))
+
+
 def footprint_document(footprint: Footprint) -> dict[str, Any]:
     """The footprint as served: the signed document with its current status and
     verification.
@@ -86,7 +184,9 @@ def footprint_document(footprint: Footprint) -> dict[str, Any]:
     if footprint.verification and (
         footprint.verification_until is None or footprint.verification_until > timezone.now()
     ):
-        document["verification"] = footprint.verification
+        pcf = document.get("pcf")
+        if isinstance(pcf, dict):  # PACT v3 puts verification in the CarbonFootprint
+            pcf["verification"] = footprint.verification
     return document
 
 

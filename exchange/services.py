@@ -45,6 +45,11 @@ from .signing import (
     verify_signed_footprint,
 )
 
+# PACT events (exchange.pact_events, registered in ExchangeConfig.ready()): called with
+# (deprecated footprint, its successor) inside the storing transaction, so that buyers
+# with a grant of the old version are told (a PublishedEvent through the outbox).
+FOOTPRINT_REPLACED_HOOKS: list[Callable[[Footprint, Footprint], None]] = []
+
 # Limits of the exchange's columns (PACT itself sets none).
 MAX_PRODUCT_ID_LENGTH = 255
 MAX_PRODUCT_NAME_LENGTH = 500
@@ -350,6 +355,8 @@ class Submitter:
             )
             for old in predecessors.get(index, []):
                 _mark_deprecated(old, reason=f"superseded by {footprint.pf_id}")
+                for hook in FOOTPRINT_REPLACED_HOOKS:  # PACT events: see the list's comment
+                    hook(old, footprint)
                 entries.append(
                     _audit_item(
                         self.actor,

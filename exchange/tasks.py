@@ -1,4 +1,6 @@
-"""Celery tasks of the exchange: processing bulk uploads.
+"""Celery tasks of the exchange: processing bulk uploads; delivering PACT events from
+the outbox and reminding suppliers of requests coming due (both periodic, see
+CELERY_BEAT_SCHEDULE).
 
 The task takes the upload's id, claims it with a conditional update (so a redelivered
 message does nothing twice), commits progress as it goes, and stores the footprints in
@@ -201,3 +203,23 @@ def _process(upload: BulkUpload) -> str:
 
 def _finish(upload: BulkUpload, status: str, **fields: Any) -> None:
     _progress(upload, status=status, finished_at=timezone.now(), phase="done", **fields)
+
+
+# --- PACT events and request reminders -------------------------------------------------
+
+
+@shared_task(name="exchange.tasks.deliver_outbox", acks_late=True, ignore_result=True)
+def deliver_outbox(limit: int = 100) -> dict[str, int]:
+    """Send due PACT events to partner hosts (every 30 s, and after each commit that
+    queues one); failures are retried with backoff until the message gives up."""
+    from .pact_events import deliver_due
+
+    return deliver_due(limit=limit)
+
+
+@shared_task(name="exchange.tasks.requests_remind", acks_late=True, ignore_result=True)
+def requests_remind() -> int:
+    """E-mail suppliers about requests coming due (each request once)."""
+    from .sharing import requests_remind as remind
+
+    return remind()

@@ -1135,20 +1135,21 @@ def engagements_expire(*, now: datetime | None = None) -> int:
 
 
 def refresh_footprint_verification(footprint: Footprint, *, now: datetime | None = None) -> None:
-    """Derive the footprint's PACT ``verification`` from its newest attestation in force."""
+    """Derive the footprint's PACT ``verification`` from its newest attestation in force,
+    and keep the newest attestation's outcome (in force, revoked or expired) beside it."""
     moment = now or timezone.now()
+    attestations = Attestation.objects.filter(footprint=footprint).select_related(
+        "engagement", "verifier"
+    )
     current = (
-        Attestation.objects.filter(
-            footprint=footprint, revoked_at__isnull=True, valid_until__gt=moment
-        )
-        .select_related("engagement", "verifier")
+        attestations.filter(revoked_at__isnull=True, valid_until__gt=moment)
         .order_by("-issued_at", "-id")
         .first()
     )
-    if current is None:
-        verification = None
-        until = None
-    else:
+    newest = current or attestations.order_by("-issued_at", "-id").first()
+    verification = None
+    until = None
+    if current is not None:
         engagement = current.engagement
         verification = {
             "coverage": engagement.coverage,
@@ -1161,8 +1162,26 @@ def refresh_footprint_verification(footprint: Footprint, *, now: datetime | None
             ),
         }
         until = current.valid_until
+    record = None
+    if newest is not None:
+        if newest.revoked_at is not None:
+            state = "revoked"
+        elif newest.valid_until <= moment:
+            state = "expired"
+        else:
+            state = "verified"
+        record = {
+            "state": state,
+            "credential": newest.credential_id,
+            "provider": newest.verifier.legal_name,
+            "standard": newest.engagement.standard,
+            "coverage": newest.engagement.coverage,
+            "assurance": newest.engagement.assurance_level,
+            "completed_at": _stamp(newest.issued_at),
+            "until": _stamp(newest.valid_until),
+        }
     Footprint.objects.filter(pk=footprint.pk).update(
-        verification=verification, verification_until=until
+        verification=verification, verification_until=until, verification_record=record
     )
 
 

@@ -36,7 +36,7 @@ from companies.views import actor_required, attempt
 from exchange.models import Footprint, FootprintStatus
 from exchange.selectors import footprints_of
 
-from . import forms, selectors, services
+from . import downloads, forms, selectors, services
 from .models import (
     SITE_VISIT_STANDARDS,
     Attestation,
@@ -448,15 +448,9 @@ def evidence_upload(request: HttpRequest, actor: Actor, engagement_id: int) -> H
 def evidence_download(
     request: HttpRequest, actor: Actor, engagement_id: int, evidence_id: int
 ) -> HttpResponse:
-    """An evidence file, to the engagement's parties only, never cached or sniffed."""
+    """An evidence file, to the engagement's parties only (verification.downloads)."""
     engagement = selectors.engagement_get(actor=actor, engagement_id=engagement_id)
-    evidence = selectors.evidence_get(actor=actor, engagement=engagement, evidence_id=evidence_id)
-    response = HttpResponse(bytes(evidence.content), content_type=evidence.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, evidence.file_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    add_never_cache_headers(response)
-    return response
+    return downloads.evidence_download(actor=actor, engagement=engagement, evidence_id=evidence_id)
 
 
 @require_POST

@@ -35,3 +35,13 @@ class ActorAPIView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.actor = actor_from_request(request)
+
+
+def choice_param(request: Request, name: str, choices: list[str]) -> str:
+    """A query parameter that must be one of ``choices`` (or absent: "")."""
+    from companies.errors import ValidationFailed
+
+    value = request.query_params.get(name, "")
+    if value and value not in choices:
+        raise ValidationFailed.single(name, f"must be one of {', '.join(choices)}; got {value!r}")
+    return value

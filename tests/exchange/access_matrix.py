@@ -111,3 +111,69 @@ CASES = [
     Case("exchange-api:upload", ACME, kwargs=upload),
     Case("exchange-api:upload-errors", ACME, kwargs=upload),
 ]
+
+
+# --- PACT host API (/3, /2, auth) ---
+# Only a Bearer token opens the PACT routes (a portal session does not); the matrix's test
+# client speaks plain HTTP, which these routes answer only with PACT_ALLOW_HTTP on (its
+# default follows DEBUG, which is on unless DJANGO_DEBUG says otherwise).
+# v2.3 answers a missing token with 400 BadRequest, so 400 counts as refused there.
+PACT_ANYONE = SIGNED_IN | {"anonymous", "client"}
+PACT_V2_REFUSED = frozenset({400, 401, 403, 404})
+
+
+def pact_basic(cast):
+    import base64
+
+    pair = f"{cast.client.client_id}:{cast.client_secret}".encode()
+    return {"authorization": "Basic " + base64.b64encode(pair).decode()}
+
+
+CASES += [
+    Case("pact:openid-configuration", PACT_ANYONE),
+    Case(
+        "pact:token",
+        PACT_ANYONE,  # whoever holds the client's credentials gets its token
+        method="post",
+        data={"grant_type": "client_credentials"},
+        content_type="urlencoded",
+        headers=pact_basic,
+    ),
+    Case(
+        "pact:token",
+        frozenset(),
+        method="post",
+        data={"grant_type": "client_credentials"},
+        content_type="urlencoded",
+        label="no-credentials",
+        client=False,
+        refused=frozenset({400, 401}),
+    ),
+    Case("pact:footprints", frozenset(), client=True, private=acme_footprint_strings),
+    Case("pact:footprint", frozenset(), kwargs=pf, client=True, private=acme_footprint_strings),
+    Case(
+        "pact:events",
+        frozenset(),
+        method="post",
+        data={"specversion": "1.0"},
+        content_type="application/cloudevents+json",
+        label="malformed",
+        client=False,  # persons: 401; the client: 400 (the event is refused)
+        refused=frozenset({400, 401}),
+    ),
+    Case(
+        "pact:v2-footprints",
+        frozenset(),
+        client=True,
+        refused=PACT_V2_REFUSED,
+        private=acme_footprint_strings,
+    ),
+    Case(
+        "pact:v2-footprint",
+        frozenset(),
+        kwargs=pf,
+        client=True,
+        refused=PACT_V2_REFUSED,
+        private=acme_footprint_strings,
+    ),
+]

@@ -38,8 +38,8 @@ def test_the_demo_zone_has_a_verified_an_in_review_and_a_revoked_footprint():
     assert Attestation.objects.filter(revoked_at__isnull=False).count() == 1
 
     verified = footprint_document(Footprint.objects.get(pf_id=demo_pf_id("li2co3-v2")))
-    assert verified["verification"]["providerName"].startswith("Zone Carbon Verification")
+    assert verified["pcf"]["verification"]["providerName"].startswith("Zone Carbon Verification")
     revoked = footprint_document(Footprint.objects.get(pf_id=demo_pf_id("al-v2")))
-    assert "verification" not in revoked
+    assert "verification" not in revoked["pcf"]
     credential = json.loads(Attestation.objects.get(revoked_at__isnull=True).credential)
     assert credential["credentialSubject"]["siteVisits"][0]["mode"] == "physical"

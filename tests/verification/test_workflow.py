@@ -125,14 +125,17 @@ def test_expiry_moves_attested_to_expired_and_drops_the_served_verification(cast
     engagement = engagement_in(cast, verifiers, S.ATTESTED)
     footprint = cast.footprint
     footprint.refresh_from_db()
-    assert footprint_document(footprint)["verification"]["providerName"] == "Verity Assurance GmbH"
+    assert (
+        footprint_document(footprint)["pcf"]["verification"]["providerName"]
+        == "Verity Assurance GmbH"
+    )
     assert services.engagements_expire(now=engagement.valid_until - timedelta(seconds=1)) == 0
     assert services.engagements_expire(now=engagement.valid_until + timedelta(seconds=1)) == 1
     engagement.refresh_from_db()
     assert engagement.state == S.EXPIRED
     footprint.refresh_from_db()
     assert footprint.verification is None
-    assert "verification" not in footprint_document(footprint)
+    assert "verification" not in footprint_document(footprint)["pcf"]
 
 
 # ---------------------------------------------------------------- accreditation
@@ -466,8 +469,8 @@ def test_the_attestation_names_the_footprint_and_its_digest(cast, verifiers):
     assert credential["proof"]["verificationMethod"].endswith(f"#{verifiers.key.kid}")
     assert credential["credentialStatus"]["statusListIndex"] == str(attestation.status_index)
     served = footprint_document(engagement.footprints.get())
-    assert served["verification"]["coverage"] == "product level"
-    assert served["verification"]["standardName"] == "ISO 14067"
+    assert served["pcf"]["verification"]["coverage"] == "product level"
+    assert served["pcf"]["verification"]["standardName"] == "ISO 14067"
 
 
 def test_revocation_drops_the_served_verification(cast, verifiers):
@@ -475,7 +478,7 @@ def test_revocation_drops_the_served_verification(cast, verifiers):
     attestation = Attestation.objects.get(engagement=engagement)
     assert attestation.revoked_at is not None
     assert attestation.revocation_reason == "error found".capitalize()
-    assert "verification" not in footprint_document(engagement.footprints.get())
+    assert "verification" not in footprint_document(engagement.footprints.get())["pcf"]
 
 
 # -------------------------------------------------------------------- evidence
@@ -618,3 +621,27 @@ def test_operator_steps_need_an_operator_admin(cast, verifiers):
         )
     with pytest.raises(PermissionDenied):
         services.zone_policy_set(actor=editor, max_consecutive_years=3)
+
+
+def test_every_evidence_download_is_audited_and_only_for_the_parties(cast, verifiers):
+    from verification.downloads import evidence_download
+
+    engagement = engagement_in(cast, verifiers, S.ACCEPTED)
+    evidence = services.evidence_add(
+        actor=cast.actor("editor"), engagement=engagement, file_name="m.pdf", data=b"%PDF-1.7"
+    )
+    response = evidence_download(
+        actor=verifiers.actor(), engagement=engagement, evidence_id=evidence.pk
+    )
+    assert response.content == b"%PDF-1.7"
+    assert "no-store" in response["Cache-Control"]
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert (entry.type, entry.company, entry.subject) == (
+        "evidence.downloaded",
+        "verity",
+        f"engagement:{engagement.pk}",
+    )
+    with pytest.raises(NotFound):
+        evidence_download(
+            actor=cast.actor("outsider"), engagement=engagement, evidence_id=evidence.pk
+        )

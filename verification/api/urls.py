@@ -68,4 +68,9 @@ urlpatterns = [
     path(f"{E}/site-visits", views.SiteVisitsView.as_view(), name="engagement-site-visits"),
     path("attestations", views.AttestationsView.as_view(), name="attestations"),
     path("attestations/<str:credential_id>", views.AttestationView.as_view(), name="attestation"),
+    path(
+        "footprints/<str:pf_id>/bundle",
+        views.FootprintBundleView.as_view(),
+        name="footprint-bundle",
+    ),
 ]

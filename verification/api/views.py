@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -26,12 +25,12 @@ from rest_framework.response import Response
 
 from companies import selectors as company_selectors
 from companies.access import Actor
-from companies.api.base import ActorAPIView
+from companies.api.base import ActorAPIView, choice_param
 from companies.api.views import ERRORS, PagedActorView
 from companies.errors import NotFound, PermissionDenied, ValidationFailed
 from companies.models import Company
 from exchange.api.parsers import StrictJSONParser
-from verification import selectors, services
+from verification import bundle, downloads, selectors, services
 from verification.api import serializers as s
 from verification.models import (
     Accreditation,
@@ -59,13 +58,6 @@ def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dic
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-def _choice_param(request: Request, name: str, choices: list[str]) -> str:
-    value = request.query_params.get(name, "")
-    if value and value not in choices:
-        raise ValidationFailed.single(name, f"must be one of {', '.join(choices)}; got {value!r}")
-    return value
 
 
 def _detail(engagement: Engagement, actor: Actor) -> dict[str, Any]:
@@ -258,8 +250,8 @@ class EngagementsView(PagedActorView):
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
-        side = _choice_param(request, "side", ["supplier", "verifier"])
-        state = _choice_param(request, "state", list(EngagementState.values))
+        side = choice_param(request, "side", ["supplier", "verifier"])
+        state = choice_param(request, "state", list(EngagementState.values))
         engagements = selectors.engagements_of(actor=self.actor, side=side)
         if state:
             engagements = engagements.filter(state=state)
@@ -511,14 +503,9 @@ class EvidenceDownloadView(ActorAPIView):
     )
     def get(self, request: Request, engagement_id: int, evidence_id: int) -> HttpResponse:
         engagement = _engagement(self, engagement_id)
-        evidence = selectors.evidence_get(
+        return downloads.evidence_download(
             actor=self.actor, engagement=engagement, evidence_id=evidence_id
         )
-        response = HttpResponse(bytes(evidence.content), content_type=evidence.content_type)
-        response["Content-Disposition"] = content_disposition_header(True, evidence.file_name)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The answer is the file, whatever the client says it accepts.
@@ -606,7 +593,7 @@ class AttestationsView(PagedActorView):
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
-        state = _choice_param(request, "state", ["valid", "revoked", "expired"])
+        state = choice_param(request, "state", ["valid", "revoked", "expired"])
         attestations = selectors.attestations_of(actor=self.actor)
         now = timezone.now()
         if state == "valid":
@@ -637,3 +624,32 @@ class AttestationView(ActorAPIView):
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         return super().perform_content_negotiation(request, force=True)
+
+
+# --------------------------------------------------------------------- evidence bundle
+
+
+class FootprintBundleView(ActorAPIView):
+    @extend_schema(
+        summary="A footprint's evidence bundle, to check offline with `carbonx verify-bundle`",
+        description=(
+            "One JSON document (`format`: `carbonx-evidence-bundle/1`): the footprint's "
+            "canonical bytes (base64) and document; the supplier's JWS with its key (JWK, "
+            "kid, validity); every attestation (`credential`: the stored bytes, base64) with "
+            "the verifiers' and the status-list signer's DID documents and the status list "
+            "credentials as signed now; and `log`: a signed checkpoint (with witness "
+            "cosignatures) and the audit entries tying the keys, the footprint and the "
+            "engagements together, each with its bytes, payload and RFC 9162 inclusion "
+            "proof. Any footprint your company may see (its own, granted, or published to "
+            "the zone); reading another company's is recorded as a pull."
+        ),
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The evidence bundle."),
+            **NOT_FOUND,
+        },
+        tags=TAGS,
+    )
+    def get(self, request: Request, pf_id: str) -> Response:
+        response = Response(bundle.bundle_create(actor=self.actor, pf_id=pf_id))
+        response["Cache-Control"] = "private, no-store"
+        return response
