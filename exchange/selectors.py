@@ -21,11 +21,13 @@ from companies.models import Company
 from .bulk import RowError, error_report_csv
 from .models import (
     AccessGrant,
+    AutoFulfilRule,
     BulkUpload,
     DataRequest,
     Footprint,
     FootprintStatus,
     OutboxMessage,
+    PartNumber,
     Product,
     ProductIdentifier,
     ZonePublication,
@@ -160,6 +162,23 @@ def request_get(*, actor: Actor, request_id: Any) -> DataRequest:
     if found is None:
         raise NotFound(f"no request {pk} made or received by your company")
     return found
+
+
+def part_numbers_of(*, actor: Actor) -> QuerySet[PartNumber]:
+    """The buyers' part numbers the supplier keeps for its products."""
+    return (
+        PartNumber.objects.filter(supplier=actor.company)
+        .select_related("buyer", "product")
+        .order_by("buyer__legal_name", "part_number")
+    )
+
+
+def auto_rules_of(*, actor: Actor) -> QuerySet[AutoFulfilRule]:
+    return (
+        AutoFulfilRule.objects.filter(supplier=actor.company)
+        .select_related("buyer")
+        .prefetch_related("products")
+    )
 
 
 def pact_deliveries(*, actor: Actor) -> QuerySet[OutboxMessage]:

@@ -42,7 +42,6 @@ from . import exports, selectors, sharing
 from . import sharing_forms as forms
 from .models import (
     AccessGrant,
-    AutoFulfilRule,
     DataRequest,
     Footprint,
     FootprintStatus,
@@ -862,11 +861,7 @@ def part_numbers(request: HttpRequest, actor: Actor) -> HttpResponse:
                 )
                 return redirect("exchange:part-numbers")
         status = INVALID
-    mappings = (
-        PartNumber.objects.filter(supplier=actor.company)
-        .select_related("buyer", "product")
-        .order_by("buyer__legal_name", "part_number")
-    )
+    mappings = selectors.part_numbers_of(actor=actor)
     context = {"form": form, "mappings": mappings, "can_write": _can_write(actor)}
     return render(request, "exchange/sharing/part_numbers.html", context, status=status)
 
@@ -910,11 +905,7 @@ def auto_rules(request: HttpRequest, actor: Actor) -> HttpResponse:
                 )
                 return redirect("exchange:auto-rules")
         status = INVALID
-    rules = (
-        AutoFulfilRule.objects.filter(supplier=actor.company)
-        .select_related("buyer")
-        .prefetch_related("products")
-    )
+    rules = selectors.auto_rules_of(actor=actor)
     context = {"form": form, "rules": rules, "can_admin": _can_admin(actor)}
     return render(request, "exchange/sharing/auto_rules.html", context, status=status)
 
@@ -922,7 +913,7 @@ def auto_rules(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_POST
 @actor_required
 def auto_rule_disable(request: HttpRequest, actor: Actor, rule_id: int) -> HttpResponse:
-    rule = AutoFulfilRule.objects.filter(supplier=actor.company, pk=rule_id).first()
+    rule = selectors.auto_rules_of(actor=actor).filter(pk=rule_id).first()
     if rule is None:
         raise Http404("no such rule of your company")
     if _attempt(request, None, lambda: sharing.auto_rule_disable(actor=actor, rule=rule)):

@@ -50,18 +50,6 @@ def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dic
 # and one grant or rule of the acting company.
 
 
-def _part_numbers_of(actor: Actor) -> QuerySet[PartNumber]:
-    return PartNumber.objects.filter(supplier=actor.company).select_related("buyer", "product")
-
-
-def _auto_rules_of(actor: Actor) -> QuerySet[AutoFulfilRule]:
-    return (
-        AutoFulfilRule.objects.filter(supplier=actor.company)
-        .select_related("buyer")
-        .prefetch_related("products")
-    )
-
-
 def _grant_given(actor: Actor, grant_id: int) -> AccessGrant:
     grant = selectors.grants_given(actor=actor).filter(pk=grant_id).first()
     if grant is None:
@@ -70,7 +58,7 @@ def _grant_given(actor: Actor, grant_id: int) -> AccessGrant:
 
 
 def _rule_of(actor: Actor, rule_id: int) -> AutoFulfilRule:
-    rule = _auto_rules_of(actor).filter(pk=rule_id).first()
+    rule = selectors.auto_rules_of(actor=actor).filter(pk=rule_id).first()
     if rule is None:
         raise NotFound(f"no auto-fulfil rule {rule_id} of your company")
     return rule
@@ -236,7 +224,7 @@ class PartNumbersView(PagedActorView):
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
-        mappings = _part_numbers_of(self.actor)
+        mappings = selectors.part_numbers_of(actor=self.actor)
         if request.query_params.get("buyer"):
             mappings = mappings.filter(buyer__slug=request.query_params["buyer"])
         return self.paged(mappings, s.PartNumberOutput)
@@ -251,9 +239,9 @@ class PartNumbersView(PagedActorView):
     )
     def post(self, request: Request) -> Response:
         data = _validated(s.PartNumberInput, request.data)
-        existed = set(_part_numbers_of(self.actor).values_list("pk", flat=True))
+        existed = set(selectors.part_numbers_of(actor=self.actor).values_list("pk", flat=True))
         mapping = sharing.part_number_set(actor=self.actor, **data)
-        mapping = _part_numbers_of(self.actor).get(pk=mapping.pk)
+        mapping = selectors.part_numbers_of(actor=self.actor).get(pk=mapping.pk)
         code = status.HTTP_200_OK if mapping.pk in existed else status.HTTP_201_CREATED
         return Response(s.PartNumberOutput(mapping).data, status=code)
 
@@ -364,7 +352,7 @@ class AutoRulesView(PagedActorView):
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
-        return self.paged(_auto_rules_of(self.actor), s.AutoRuleOutput)
+        return self.paged(selectors.auto_rules_of(actor=self.actor), s.AutoRuleOutput)
 
     @extend_schema(
         summary="Answer a buyer's requests for these products without a person (admin)",
