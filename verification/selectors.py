@@ -53,10 +53,6 @@ def verifier_registry(*, standard: str = "", sector: str = "") -> QuerySet[Compa
     return verifiers.prefetch_related("identifiers").order_by("legal_name")
 
 
-def accreditations_of_verifier(company: Company) -> QuerySet[Accreditation]:
-    return Accreditation.objects.filter(verifier=company)
-
-
 def accreditations_for_operator(*, actor: Actor) -> QuerySet[Accreditation]:
     actor.require_operator(to="see all accreditations")
     return Accreditation.objects.select_related("verifier")
