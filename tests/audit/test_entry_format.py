@@ -212,3 +212,12 @@ def test_format_time_is_utc_with_microseconds():
     assert format_time(moment.astimezone(UTC)) == "2026-05-01T08:30:00.000000Z"
     with pytest.raises(ValueError, match="aware"):
         format_time(datetime(2026, 5, 1))
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_the_walk_formats_stored_times_as_entries_do(moment):
+    """The verification walk reads a time as PostgreSQL's microseconds since
+    2000-01-01 and formats it itself; that text must be what appends wrote."""
+    from audit.verification import _micros_text, _time_micros
+
+    assert _micros_text(_time_micros(moment)) == format_time(moment)

@@ -3,9 +3,12 @@ which names the first bad seq."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from audit import services, verification
 from audit.models import Checkpoint, LogHead
@@ -59,6 +62,22 @@ def test_edited_column_is_found():
         cursor.execute("UPDATE audit_auditentry SET company = 'other' WHERE seq = 5")
     report = verify_log()
     assert (report.first_bad_seq, "column 'company'" in report.reason) == (5, True)
+
+
+@pytest.mark.parametrize("change", ["1 microsecond later", "1 day later", "infinity"])
+def test_edited_time_column_is_found(change):
+    if change == "infinity" and connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL timestamps can be infinite")
+    append(8)
+    with tampering() as cursor:
+        cursor.execute("SELECT time FROM audit_auditentry WHERE seq = 6")
+        (moment,) = cursor.fetchone()
+        later = {"1 microsecond later": timedelta(microseconds=1), "1 day later": timedelta(days=1)}
+        new = "infinity" if change == "infinity" else moment + later[change]
+        cursor.execute("UPDATE audit_auditentry SET time = %s WHERE seq = 6", [new])
+    report = verify_log()
+    assert report.first_bad_seq == 6
+    assert "column 'time'" in report.reason
 
 
 def test_edited_payload_is_found():
