@@ -7,9 +7,10 @@ hidden.  The limits:
 * the database's single-row commit rate (autocommit INSERT: one round trip and
   one WAL flush), and the same INSERT inside ``transaction.atomic()`` (what any
   one-row business transaction costs through Django: BEGIN is one more round
-  trip).  ``audit_append`` in a one-entry ``atomic()`` cannot beat the second;
-  ``audit_record`` (an event with no business write, one autocommit statement)
-  cannot beat the first;
+  trip).  ``audit_record`` (the entry is the whole transaction: one autocommit
+  statement) cannot beat the first.  A business change committed with its entry
+  (``audit_append``) is timed beside the same transaction without the entry; the
+  difference is what auditing adds to a change;
 * the SHA-256 rate for small messages (the floor of the hashing work per entry).
 
 Single appends and their limits are measured in alternating rounds, so that all
@@ -159,15 +160,18 @@ def _item(i: int) -> dict:
     }
 
 
-def appends_single(n: int, offset: int) -> float:
-    """``audit_append``, each in a one-entry ``transaction.atomic()``."""
-    from django.db import transaction
+def business_appends(n: int, offset: int) -> float:
+    """A business transaction with its entry: the one-row INSERT of
+    :func:`atomic_insert_rate` and ``audit_append`` in one ``transaction.atomic()``."""
+    from django.db import connection, transaction
 
     from audit.services import audit_append
 
     started = time.perf_counter()
     for i in range(offset, offset + n):
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("INSERT INTO bench_commit (id, v) VALUES (%s, %s)", [i, b"x" * 32])
             audit_append(**_item(i))
     return n / (time.perf_counter() - started)
 
@@ -184,29 +188,35 @@ def records_single(n: int, offset: int) -> float:
 
 @dataclass
 class SingleFigures:
-    appends: float
-    records: float
-    commits: float
-    atomic_inserts: float
+    records: float  # audit_record: the entry is the transaction
+    commits: float  # bare one-row INSERT + COMMIT (autocommit)
+    business: float  # one-row INSERT + audit_append in one atomic()
+    atomic_inserts: float  # the same transaction without the entry
     round_trip_us: float
+
+    @property
+    def entry_cost_us(self) -> float:
+        """What the entry adds to a business transaction, in microseconds."""
+        return (1 / self.business - 1 / self.atomic_inserts) * 1e6
 
 
 def single_appends(total: int) -> SingleFigures:
-    """Single appends, single records and their limits in ``ROUNDS`` alternating
-    rounds (medians); ``total`` of each kind."""
+    """Single records, business transactions with and without their entry, and
+    the bare commit, in ``ROUNDS`` alternating rounds (medians); ``total`` of each."""
     per_round = max(1, total // ROUNDS)
-    appends, records, commits, atomics = [], [], [], []
+    records, commits, business, atomics = [], [], [], []
     _bench_table(create=True)
     for i in range(ROUNDS):
-        commits.append(commit_rate(per_round, 2 * i * per_round))
-        atomics.append(atomic_insert_rate(per_round, (2 * i + 1) * per_round))
-        appends.append(appends_single(per_round, 2 * i * per_round))
-        records.append(records_single(per_round, (2 * i + 1) * per_round))
+        # bench_commit ids: each measure and round has its own range.
+        commits.append(commit_rate(per_round, (3 * i) * per_round))
+        atomics.append(atomic_insert_rate(per_round, (3 * i + 1) * per_round))
+        business.append(business_appends(per_round, (3 * i + 2) * per_round))
+        records.append(records_single(per_round, i * per_round))
     _bench_table(create=False)
     return SingleFigures(
-        appends=statistics.median(appends),
         records=statistics.median(records),
         commits=statistics.median(commits),
+        business=statistics.median(business),
         atomic_inserts=statistics.median(atomics),
         round_trip_us=round_trip_us(),
     )
@@ -261,6 +271,34 @@ def proof_latency(size: int, samples: int) -> tuple[float, float]:
     return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
 
 
+def settle_log() -> str:
+    """VACUUM and ANALYZE the log's tables, then CHECKPOINT (PostgreSQL).
+
+    A million entries written a moment ago are not what a verifier meets in a
+    live log: until a vacuum has run, the first read of every row also checks
+    the commit log and writes its hint bits (dirtying every page again), and the
+    planner has no statistics.  Autovacuum would have done this long before; the
+    bench does it explicitly (whether or not autovacuum is on here) and says so.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return "not needed (SQLite)"
+    from audit.models import AuditEntry, LogHead, TreeNode
+
+    tables = ", ".join(m._meta.db_table for m in (AuditEntry, TreeNode, LogHead))
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        autovacuum = cursor.fetchone()[0]
+        cursor.execute(f"VACUUM (ANALYZE) {tables}")
+        cursor.execute("CHECKPOINT")
+    return (
+        f"VACUUM (ANALYZE) + CHECKPOINT before the walk, {time.perf_counter() - started:.1f}s "
+        f"(autovacuum is {autovacuum} on this server)"
+    )
+
+
 def _status(met: bool) -> str:
     return "met" if met else "BELOW TARGET"
 
@@ -299,6 +337,7 @@ def main() -> int:
         single = single_appends(min(args.single, args.entries // 2))
         batched = appends_batched(args.entries, args.batch, progress=not args.quiet)
         services.checkpoint_create()
+        settled = settle_log()
         report = verify_log()
         if not report.ok:
             print(f"verification FAILED: {report.summary()}", file=sys.stderr)
@@ -311,21 +350,21 @@ def main() -> int:
         hash_ceiling = sha_rate / 3 * report.processes
         rows = [
             (
-                "one entry per transaction: audit_append in atomic()",
-                f"{single.appends:,.0f}/s",
-                "≥ 1,500/s",
-                _status(single.appends >= 1500),
-                f"the same one-row INSERT in atomic() {single.atomic_inserts:,.0f}/s "
-                f"({single.appends / single.atomic_inserts:.0%} of it); "
-                f"round trip {single.round_trip_us:.0f} µs",
-            ),
-            (
-                "one entry per transaction: audit_record (autocommit)",
+                "one entry per transaction (audit_record)",
                 f"{single.records:,.0f}/s",
                 "≥ 1,500/s",
                 _status(single.records >= 1500),
                 f"bare one-row INSERT+COMMIT (autocommit) {single.commits:,.0f}/s "
-                f"({single.records / single.commits:.0%} of it)",
+                f"({single.records / single.commits:.0%} of it); "
+                f"round trip {single.round_trip_us:.0f} µs",
+            ),
+            (
+                "a business change with its entry (audit_append)",
+                f"{single.business:,.0f}/s",
+                "-",
+                "-",
+                f"the same one-row transaction without the entry {single.atomic_inserts:,.0f}/s: "
+                f"the entry adds {single.entry_cost_us:,.0f} µs",
             ),
             (
                 f"appends, batched ({args.batch:,}/tx)",
@@ -355,20 +394,15 @@ def main() -> int:
         widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
         for row in (header, *rows):
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        met = [
-            name
-            for name, rate in (("audit_record", single.records), ("audit_append", single.appends))
-            if rate >= 1500
-        ]
         print(
-            "\none entry per transaction, target ≥ 1,500/s: "
-            + (f"met by {' and '.join(met)}" if met else "met by neither path")
-            + " (audit_append: an entry committed with a business change; audit_record:"
-            " an event that changes nothing else)"
+            "\naudit_record is one autocommit statement (entry, tree nodes and head row); "
+            "audit_append is that statement inside the caller's transaction, which already "
+            "pays BEGIN and COMMIT for its own change."
         )
         print(f"\nload average at start: {load_at_start}")
         print(f"load average at end:   {load_at_end}")
         print(f"verification: {report.summary()}")
+        print(f"log settled: {settled}")
         return 0
     finally:
         cleanup()
