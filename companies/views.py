@@ -7,6 +7,7 @@ a message on the same page, naming the field.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -94,18 +95,58 @@ def invitation_link(request: HttpRequest, token: str) -> str:
     return request.build_absolute_uri(reverse("portal:invitation-accept", args=[token]))
 
 
-def attempt(request: HttpRequest, form: django_forms.Form | None, action: Callable[[], Any]) -> Any:
-    """Run a service; on a broken rule put the message on the form field (or the page)."""
+def form_errors(
+    errors: dict[str, list[str]],
+    form: django_forms.Form | None,
+    rename: dict[str, str] | None = None,
+    lines: tuple[str, ...] = (),
+) -> dict[str | None, list[str]]:
+    """A service's errors, keyed by the form field that shows each (None: above the form).
+
+    ``rename`` maps a service's names (or dotted paths) to form fields.  One item of
+    a list, ``name[i]``, goes to the list's field as "item i+1: …" ("line i+1: …"
+    for the fields in ``lines``, textareas with one item per line); a dotted path no
+    one renamed goes to its first part's field, named in full.  A key that no field
+    of the form takes is shown above the form, named in full.
+    """
+    names = rename or {}
+    shown: dict[str | None, list[str]] = {}
+    for key, problems in errors.items():
+        match = re.fullmatch(r"([A-Za-z_.]+)\[(\d+)\]", key)
+        base = match.group(1) if match else key
+        if base in names or "." not in base:
+            target = names.get(base, base)
+            prefix = ""
+            if match:
+                prefix = f"{'line' if target in lines else 'item'} {int(match.group(2)) + 1}: "
+        else:
+            head = base.split(".", 1)[0]
+            target, prefix = names.get(head, head), f"{key}: "
+        if form is None or target not in form.fields:
+            shown.setdefault(None, []).extend(f"{key}: {problem}" for problem in problems)
+        else:
+            shown.setdefault(target, []).extend(prefix + problem for problem in problems)
+    return shown
+
+
+def attempt(
+    request: HttpRequest,
+    form: django_forms.Form | None,
+    action: Callable[[], Any],
+    rename: dict[str, str] | None = None,
+    lines: tuple[str, ...] = (),
+) -> Any:
+    """Run a service; on a broken rule put the message on the form field (or the
+    page), mapped by :func:`form_errors`."""
     try:
         return action()
     except ValidationFailed as exc:
-        for field, problems in exc.errors.items():
-            target = field if form is not None and field in form.fields else None
+        for target, problems in form_errors(exc.errors, form, rename, lines).items():
             for problem in problems:
                 if form is not None:
-                    form.add_error(target, f"{field}: {problem}" if target is None else problem)
+                    form.add_error(target, problem)
                 else:
-                    messages.error(request, f"{field}: {problem}")
+                    messages.error(request, problem)
     except (NotFound, PermissionDenied):
         raise  # whole-page answers: 404 / 403, rendered by ``actor_required``
     except DomainError as exc:

@@ -18,7 +18,6 @@ companies' footprints records a pull in the audit log.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies.access import Actor
-from companies.errors import PermissionDenied, ValidationFailed
+from companies.errors import PermissionDenied
 from companies.models import Company, MemberRole
 from companies.views import actor_required, attempt
 
@@ -84,29 +83,8 @@ def _attempt(
     action: Callable[[], Any],
     rename: dict[str, str] | None = None,
 ) -> Any:
-    """``attempt`` with the services' field names mapped onto the form's fields
-    (``product_ids[2]`` → the product ids field, "line 3: …")."""
-    names = {**FIELD_OF, **(rename or {})}
-
-    def run() -> Any:
-        try:
-            return action()
-        except ValidationFailed as exc:
-            errors: dict[str, list[str]] = {}
-            for key, problems in exc.errors.items():
-                match = re.fullmatch(r"([A-Za-z_.]+)\[(\d+)\]", key)
-                base = match.group(1) if match else key
-                target = names.get(base, base)
-                prefix = ""
-                if match:  # one of a list: "line 2: …" (typed product ids) or "item 2: …"
-                    kind = "line" if target == "product_ids" else "item"
-                    prefix = f"{kind} {int(match.group(2)) + 1}: "
-                if form is None or target not in form.fields:
-                    target, prefix = key, ""  # shown above the form, named in full
-                errors.setdefault(target, []).extend(prefix + p for p in problems)
-            raise ValidationFailed(errors) from exc
-
-    return attempt(request, form, run)
+    """``attempt`` with this module's field names (typed product ids are lines)."""
+    return attempt(request, form, action, {**FIELD_OF, **(rename or {})}, lines=("product_ids",))
 
 
 def _sentence(text: str) -> str:

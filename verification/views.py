@@ -14,11 +14,9 @@ a step that succeeds redirects (POST-redirect-GET) with a message.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
-from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -29,7 +27,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies.access import Actor
-from companies.errors import PermissionDenied, ValidationFailed
+from companies.errors import PermissionDenied
 from companies.models import KeyCustody, MemberRole, SigningKey
 from companies.selectors import signing_keys_of
 from companies.views import actor_required, attempt
@@ -50,43 +48,6 @@ STATE_LABELS = dict(S.choices)
 INVALID = 400  # a form sent back with its errors: nothing was changed
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _field_of(field: str, rename: dict[str, str]) -> tuple[str, str]:
-    """The form field a service's error key belongs to, and a prefix naming the item
-    (``sectors[1]`` → ``sectors``, "line 2: ")."""
-    match = re.fullmatch(r"([A-Za-z_]+)\[(\d+)\]", field)
-    if match:
-        base, index = match.group(1), int(match.group(2))
-        return rename.get(base, base), f"item {index + 1}: "
-    base = field.split(".", 1)[0]
-    if base != field:
-        return rename.get(base, base), f"{field}: "
-    return rename.get(field, field), ""
-
-
-def attempt_on(
-    request: HttpRequest,
-    form: django_forms.Form | None,
-    action: Callable[[], Any],
-    rename: dict[str, str] | None = None,
-) -> Any:
-    """``attempt`` with the services' field names mapped onto the form's fields."""
-    names = rename or {}
-
-    def run() -> Any:
-        try:
-            return action()
-        except ValidationFailed as exc:
-            errors: dict[str, list[str]] = {}
-            for field, problems in exc.errors.items():
-                target, prefix = _field_of(field, names)
-                if form is None or target not in form.fields:
-                    target, prefix = field, ""  # shown above the form, named in full
-                errors.setdefault(target, []).extend(prefix + p for p in problems)
-            raise ValidationFailed(errors) from exc
-
-    return attempt(request, form, run)
 
 
 def _side(actor: Actor, engagement: Engagement) -> str:
@@ -242,7 +203,7 @@ def request_verification(request: HttpRequest, actor: Actor) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             verifier = next(v for v in everyone if v.pk == data["verifier"])
-            engagement = attempt_on(
+            engagement = attempt(
                 request,
                 form,
                 lambda: services.engagement_request(
@@ -395,7 +356,7 @@ def engagement_step(request: HttpRequest, actor: Actor, engagement_id: int) -> H
         messages.error(request, f"action: {action!r} is not a step of an engagement")
         return _back(engagement)
     note = form.cleaned_data["note"]
-    done = attempt_on(request, form, lambda: step(actor, engagement, note), {"reason": "note"})
+    done = attempt(request, form, lambda: step(actor, engagement, note), {"reason": "note"})
     if done is None:
         engagement.refresh_from_db()
         if action in {item["action"] for item in _actions(actor, engagement)}:
@@ -425,7 +386,7 @@ def evidence_upload(request: HttpRequest, actor: Actor, engagement_id: int) -> H
                 f"{settings.EVIDENCE_MAX_BYTES:,} bytes",
             )
         else:
-            evidence = attempt_on(
+            evidence = attempt(
                 request,
                 form,
                 lambda: services.evidence_add(
@@ -459,7 +420,7 @@ def finding_raise(request: HttpRequest, actor: Actor, engagement_id: int) -> Htt
     engagement = selectors.engagement_get(actor=actor, engagement_id=engagement_id)
     form = forms.FindingForm(request.POST)
     if form.is_valid():
-        finding = attempt_on(
+        finding = attempt(
             request,
             form,
             lambda: services.finding_raise(actor=actor, engagement=engagement, **form.cleaned_data),
@@ -479,7 +440,7 @@ def finding_reply(
     finding = selectors.finding_get(engagement=engagement, number=number)
     form = forms.ReplyForm(request.POST, prefix=f"f{number}")
     if form.is_valid():
-        sent = attempt_on(
+        sent = attempt(
             request,
             form,
             lambda: services.finding_reply(
@@ -503,7 +464,7 @@ def finding_resolve(
     finding = selectors.finding_get(engagement=engagement, number=number)
     form = forms.ResolveForm(request.POST, prefix=f"r{number}")
     if form.is_valid():
-        resolved = attempt_on(
+        resolved = attempt(
             request,
             form,
             lambda: services.finding_resolve(
@@ -524,7 +485,7 @@ def site_visit_record(request: HttpRequest, actor: Actor, engagement_id: int) ->
     engagement = selectors.engagement_get(actor=actor, engagement_id=engagement_id)
     form = forms.SiteVisitForm(request.POST)
     if form.is_valid():
-        visit = attempt_on(
+        visit = attempt(
             request,
             form,
             lambda: services.site_visit_record(
@@ -642,7 +603,7 @@ def attest(request: HttpRequest, actor: Actor, engagement_id: int) -> HttpRespon
             return signed
         status = INVALID
     elif step == "preview" and form.is_valid():
-        terms = attempt_on(request, form, lambda: services.clean_terms(form.cleaned_data))
+        terms = attempt(request, form, lambda: services.clean_terms(form.cleaned_data))
         accreditation = services.accreditation_covering(
             engagement.verifier, engagement.standard, footprints
         )
@@ -719,7 +680,7 @@ def _sign(
             kid=data["kid"],
         )
 
-    attestations = attempt_on(request, form, sign)
+    attestations = attempt(request, form, sign)
     if attestations is None:
         return None
     messages.success(
@@ -779,7 +740,7 @@ def operator_accreditations(request: HttpRequest, actor: Actor) -> HttpResponse:
     if request.method == "POST":
         actor.require_role(MemberRole.ADMIN, to="manage accreditations")
         if action == "grant" and grant_form.is_valid():
-            granted = attempt_on(
+            granted = attempt(
                 request,
                 grant_form,
                 lambda: services.accreditation_grant(actor=actor, **grant_form.cleaned_data),
@@ -789,7 +750,7 @@ def operator_accreditations(request: HttpRequest, actor: Actor) -> HttpResponse:
                 return redirect("verification:operator-accreditations")
         elif action == "policy" and policy_form.is_valid():
             years = policy_form.cleaned_data["max_consecutive_years"]
-            if attempt_on(
+            if attempt(
                 request,
                 policy_form,
                 lambda: services.zone_policy_set(actor=actor, max_consecutive_years=years),
@@ -823,7 +784,7 @@ def accreditation_suspend(
     form = forms.SuspendForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"reason: say why {accreditation} is suspended")
-    elif attempt_on(
+    elif attempt(
         request,
         None,
         lambda: services.accreditation_suspend(
@@ -843,7 +804,7 @@ def accreditation_reinstate(
         actor=actor, accreditation_id=accreditation_id
     )
     actor.require_role(MemberRole.ADMIN, to="reinstate accreditations")
-    if attempt_on(
+    if attempt(
         request,
         None,
         lambda: services.accreditation_reinstate(actor=actor, accreditation=accreditation),
