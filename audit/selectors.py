@@ -196,14 +196,15 @@ def entry_types_of_company(*, actor: ActorLike) -> list[str]:
     )
 
 
-def _require_operator(actor: ActorLike | None) -> None:
+def require_operator(actor: ActorLike | None, *, to: str = "read the whole audit log") -> None:
+    """Refuse anyone but a member of the zone operator; ``to`` says what for."""
     if actor is None or not actor.company.is_operator:
-        raise PermissionDenied("only the zone operator may read the whole audit log")
+        raise PermissionDenied(f"only the zone operator may {to}")
 
 
 def entries_whole_log(*, actor: ActorLike | None, filters: EntryFilters) -> QuerySet[AuditEntry]:
     """Every entry, for the zone operator only, newest first."""
-    _require_operator(actor)
+    require_operator(actor)
     base = AuditEntry.objects.all()
     if filters.company:
         base = base.filter(company=filters.company)
@@ -211,7 +212,7 @@ def entries_whole_log(*, actor: ActorLike | None, filters: EntryFilters) -> Quer
 
 
 def entry_types_all(*, actor: ActorLike | None) -> list[str]:
-    _require_operator(actor)
+    require_operator(actor)
     return list(AuditEntry.objects.order_by("type").values_list("type", flat=True).distinct())
 
 

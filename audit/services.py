@@ -37,6 +37,7 @@ from trust import keys, note
 from trust.errors import TrustError
 from trust.merkle import Frontier
 
+from . import selectors
 from .entry_format import ENTRY_TEMPLATE, PayloadFloatError, encode_payload, format_time, quote
 from .models import (
     GENESIS_PREV,
@@ -723,6 +724,14 @@ def checkpoint_create() -> Checkpoint | None:
         checkpoint_id = checkpoint.pk
         transaction.on_commit(lambda: _enqueue_witness_requests(checkpoint_id))
     return checkpoint
+
+
+def checkpoint_on_demand(*, actor: selectors.ActorLike | None) -> Checkpoint | None:
+    """The operator's "sign now" (portal): :func:`checkpoint_create` for a member
+    of the zone operator.  Any member may: it publishes a signature over the head
+    as it is, which the scheduled task would sign within a minute anyway."""
+    selectors.require_operator(actor, to="sign a checkpoint")
+    return checkpoint_create()
 
 
 def _enqueue_witness_requests(checkpoint_id: int) -> None:

@@ -9,4 +9,5 @@ app_name = "audit"
 urlpatterns = [
     path("", views.company_log, name="company"),
     path("operator/", views.operator_log, name="operator"),
+    path("operator/checkpoint", views.checkpoint_sign, name="checkpoint-sign"),
 ]

@@ -10,13 +10,16 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from . import selectors
+from . import selectors, services
 
 PAGE_SIZE = 50
 
@@ -112,6 +115,21 @@ def operator_log(request: HttpRequest) -> HttpResponse:
             "query": _query_without_page(request),
             "log_size": selectors.log_size(),
             "checkpoints": selectors.checkpoints_recent(),
+            "checkpoint_interval": settings.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
             "witnesses": selectors.witnesses_all(),
         },
     )
+
+
+@require_POST
+@login_required
+def checkpoint_sign(request: HttpRequest) -> HttpResponse:
+    """Sign a checkpoint of the log as it is now (zone operator only)."""
+    checkpoint = services.checkpoint_on_demand(actor=getattr(request, "actor", None))
+    if checkpoint is None:
+        messages.info(
+            request, "Nothing new to sign: the log has not grown since the last checkpoint."
+        )
+    else:
+        messages.success(request, f"Checkpoint signed at tree size {checkpoint.size}.")
+    return redirect("audit:operator")

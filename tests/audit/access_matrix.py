@@ -19,14 +19,20 @@ from trust import keys, note
 
 
 def _log_with_checkpoint(cast: Any) -> Checkpoint:
-    with transaction.atomic():
-        services.audit_append(
-            type="test.matrix", actor="system", company="acme", subject="matrix", payload={}
-        )
+    _log_grown(cast)
     services.checkpoint_create()
     checkpoint = Checkpoint.objects.order_by("-size").first()
     assert checkpoint is not None
     return checkpoint
+
+
+def _log_grown(cast: Any) -> dict[str, Any]:
+    """An entry no checkpoint covers yet, so that signing one can succeed."""
+    with transaction.atomic():
+        services.audit_append(
+            type="test.matrix", actor="system", company="acme", subject="matrix", payload={}
+        )
+    return {}
 
 
 def _no_kwargs_with_checkpoint(cast: Any) -> dict[str, Any]:
@@ -58,6 +64,7 @@ def _acme_secrets(cast: Any) -> list[str]:
 CASES = [
     Case("audit:company", allowed=SIGNED_IN, private=_acme_secrets),
     Case("audit:operator", allowed=OPERATOR),
+    Case("audit:checkpoint-sign", allowed=OPERATOR, method="post", kwargs=_log_grown),
     Case("audit-api:log-key", allowed=ALL),
     Case("audit-api:checkpoint-latest", allowed=ALL, kwargs=_no_kwargs_with_checkpoint),
     Case("audit-api:checkpoint-detail", allowed=ALL, kwargs=_checkpoint_size),

@@ -74,3 +74,29 @@ def test_operator_page_is_refused_to_others(cast):
     assert _client(cast.admin).get(reverse("audit:operator")).status_code == 403
     response = Client().get(reverse("audit:operator"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_operator_signs_a_checkpoint_now_and_is_told_when_there_is_nothing_new(cast):
+    from audit.models import Checkpoint
+
+    _record("acme", "footprint.submitted", "to-be-checkpointed")
+    client = _client(cast.op_admin)
+    response = client.post(reverse("audit:checkpoint-sign"), follow=True)
+    checkpoint = Checkpoint.objects.get()
+    assert checkpoint.size == AuditEntry.objects.count()
+    page = response.content.decode()
+    assert f"Checkpoint signed at tree size {checkpoint.size}." in page
+    again = client.post(reverse("audit:checkpoint-sign"), follow=True).content.decode()
+    assert "Nothing new to sign" in again
+    assert Checkpoint.objects.count() == 1
+
+
+def test_only_the_operator_may_sign_a_checkpoint(cast):
+    from audit.models import Checkpoint
+
+    _record("acme", "footprint.submitted", "not-for-acme")
+    assert _client(cast.admin).post(reverse("audit:checkpoint-sign")).status_code == 403
+    assert _client(cast.op_admin).get(reverse("audit:checkpoint-sign")).status_code == 405
+    response = Client().post(reverse("audit:checkpoint-sign"))
+    assert response.status_code == 302 and "login" in response["Location"]
+    assert not Checkpoint.objects.exists()

@@ -87,3 +87,9 @@ def test_without_quiet_it_prints_the_logins(db):
     text = out.getvalue()
     assert DEMO_PASSWORD in text
     assert "li.admin" in text and "consultant" in text
+
+
+def test_the_demo_log_has_a_checkpoint_over_everything_seeded(seeded):
+    from audit.models import Checkpoint, LogHead
+
+    assert Checkpoint.objects.order_by("-size").first().size == LogHead.objects.get().size

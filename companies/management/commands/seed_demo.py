@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from audit import services as audit_services
 from companies import services
 from companies.access import Actor
 from companies.identifiers import USCC_ALPHABET, uscc_check_character
@@ -140,6 +141,11 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(stdout=None if quiet else self.stdout)
+        # A signed checkpoint over everything seeded, so the public log endpoints and
+        # the operator's page show one from the start (None: nothing new since the last).
+        checkpoint = audit_services.checkpoint_create()
+        if checkpoint is not None and not quiet:
+            self.stdout.write(f"Audit log checkpoint signed at tree size {checkpoint.size}.")
         if not quiet:
             self._print_logins()
 
