@@ -13,8 +13,8 @@ hidden.  The limits:
   difference is what auditing adds to a change;
 * the SHA-256 rate for small messages (the floor of the hashing work per entry).
 
-Single appends and their limits are measured in alternating rounds, so that all
-of them see the same machine; the median round is reported.  The load average is
+Single appends and their limits run interleaved in blocks of 100, so that all of
+them see the same machine even when its speed drifts.  The load average is
 printed at the start and the end: on a shared machine, read the figures with it.
 Usage::
 
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # One database per run (pid in the name): two benches at once must not drop each other's.
 BENCH_DB = f"carbonx_bench_{os.getpid()}"
-ROUNDS = 3  # alternating rounds of single appends and their limits
+BLOCK = 100  # single appends and their limits run interleaved in blocks of this many
 
 
 def _postgres_admin(url: str, sql: str) -> None:
@@ -114,18 +114,18 @@ def _bench_table(create: bool) -> None:
             cursor.execute("DROP TABLE bench_commit")
 
 
-def commit_rate(n: int, offset: int) -> float:
-    """Single-row INSERT + COMMIT per second (autocommit: one round trip each)."""
+def bare_commits(n: int, offset: int) -> float:
+    """Seconds for ``n`` single-row INSERT + COMMIT (autocommit: one round trip each)."""
     from django.db import connection
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
         for i in range(offset, offset + n):
             cursor.execute("INSERT INTO bench_commit (id, v) VALUES (%s, %s)", [i, b"x" * 32])
-    return n / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
-def atomic_insert_rate(n: int, offset: int) -> float:
+def business_changes(n: int, offset: int) -> float:
     """The same INSERT, one per ``transaction.atomic()``: BEGIN, INSERT, COMMIT."""
     from django.db import connection, transaction
 
@@ -133,7 +133,7 @@ def atomic_insert_rate(n: int, offset: int) -> float:
     for i in range(offset, offset + n):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("INSERT INTO bench_commit (id, v) VALUES (%s, %s)", [i, b"x" * 32])
-    return n / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
 def round_trip_us(n: int = 2000) -> float:
@@ -160,9 +160,9 @@ def _item(i: int) -> dict:
     }
 
 
-def business_appends(n: int, offset: int) -> float:
-    """A business transaction with its entry: the one-row INSERT of
-    :func:`atomic_insert_rate` and ``audit_append`` in one ``transaction.atomic()``."""
+def business_changes_audited(n: int, offset: int) -> float:
+    """The business change of :func:`business_changes` with its entry:
+    the one-row INSERT and ``audit_append`` in one ``transaction.atomic()``."""
     from django.db import connection, transaction
 
     from audit.services import audit_append
@@ -173,17 +173,17 @@ def business_appends(n: int, offset: int) -> float:
             with connection.cursor() as cursor:
                 cursor.execute("INSERT INTO bench_commit (id, v) VALUES (%s, %s)", [i, b"x" * 32])
             audit_append(**_item(i))
-    return n / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
-def records_single(n: int, offset: int) -> float:
+def records(n: int, offset: int) -> float:
     """``audit_record``: an event that is its whole transaction (autocommit)."""
     from audit.services import audit_record
 
     started = time.perf_counter()
     for i in range(offset, offset + n):
         audit_record(**_item(i))
-    return n / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
 @dataclass
@@ -201,23 +201,26 @@ class SingleFigures:
 
 
 def single_appends(total: int) -> SingleFigures:
-    """Single records, business transactions with and without their entry, and
-    the bare commit, in ``ROUNDS`` alternating rounds (medians); ``total`` of each."""
-    per_round = max(1, total // ROUNDS)
-    records, commits, business, atomics = [], [], [], []
+    """Single records, business changes with and without their entry, and the
+    bare commit: ``total`` of each, interleaved in blocks of ``BLOCK`` (the
+    order rotating from block to block), so that all four see the same machine
+    even when its speed drifts."""
+    measures = (records, bare_commits, business_changes_audited, business_changes)
+    seconds = dict.fromkeys(measures, 0.0)
+    blocks = max(1, total // BLOCK)
     _bench_table(create=True)
-    for i in range(ROUNDS):
-        # bench_commit ids: each measure and round has its own range.
-        commits.append(commit_rate(per_round, (3 * i) * per_round))
-        atomics.append(atomic_insert_rate(per_round, (3 * i + 1) * per_round))
-        business.append(business_appends(per_round, (3 * i + 2) * per_round))
-        records.append(records_single(per_round, i * per_round))
+    for block in range(blocks):
+        for k in range(len(measures)):
+            measure = measures[(block + k) % len(measures)]
+            # bench_commit ids: each measure has its own range.
+            seconds[measure] += measure(BLOCK, (measures.index(measure) * blocks + block) * BLOCK)
     _bench_table(create=False)
+    done = blocks * BLOCK
     return SingleFigures(
-        records=statistics.median(records),
-        commits=statistics.median(commits),
-        business=statistics.median(business),
-        atomic_inserts=statistics.median(atomics),
+        records=done / seconds[records],
+        commits=done / seconds[bare_commits],
+        business=done / seconds[business_changes_audited],
+        atomic_inserts=done / seconds[business_changes],
         round_trip_us=round_trip_us(),
     )
 
