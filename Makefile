@@ -16,10 +16,13 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
-# Local installation: SQLite, Celery tasks in-process, demo zone, http://127.0.0.1:8000
+# Local installation: SQLite, Celery tasks in-process (run_periodic is the beat), demo
+# zone, http://127.0.0.1:8000
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py run_periodic & periodic=$$!; \
+	trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The same app over HTTPS for API clients that refuse plain HTTP (self-signed certificate).
