@@ -79,13 +79,13 @@ class Command(BaseCommand):
         try:
             while True:
                 for job in due_jobs(jobs, time.monotonic()):
+                    close_old_connections()  # as a worker does between tasks
                     self._run(job)
                 time.sleep(max(0.0, min(min(job.due for job in jobs) - time.monotonic(), 1.0)))
         except KeyboardInterrupt:
             self.stdout.write("periodic jobs stopped")
 
     def _run(self, job: Job) -> None:
-        close_old_connections()  # as a worker does between tasks
         started = time.monotonic()
         result = app.tasks[job.task].apply(throw=False)
         took = time.monotonic() - started
