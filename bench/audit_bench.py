@@ -42,18 +42,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import postgres_admin  # noqa: E402
+
 # One database per run (pid in the name): two benches at once must not drop each other's.
 BENCH_DB = f"carbonx_bench_{os.getpid()}"
 BLOCK = 100  # single appends and their limits run interleaved in blocks of this many
-
-
-def _postgres_admin(url: str, sql: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def prepare_database() -> tuple[str, Callable[[], None]]:
@@ -62,15 +56,15 @@ def prepare_database() -> tuple[str, Callable[[], None]]:
     if url.startswith(("postgres://", "postgresql://")):
         parts = urlsplit(url)
         bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-        _postgres_admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        _postgres_admin(url, f"CREATE DATABASE {BENCH_DB}")
+        postgres_admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        postgres_admin(url, f"CREATE DATABASE {BENCH_DB}")
         os.environ["DATABASE_URL"] = bench_url
 
         def cleanup() -> None:
             from django.db import connections
 
             connections.close_all()
-            _postgres_admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+            postgres_admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
         return f"PostgreSQL ({parts.hostname}:{parts.port or 5432}/{BENCH_DB})", cleanup
     folder = tempfile.mkdtemp(prefix="carbonx-bench-")

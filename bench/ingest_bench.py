@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -33,21 +32,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port, postgres_admin  # noqa: E402
+
 BENCH_DB = "carbonx_bench_ingest"
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _rate(work: list, step, seconds: float = 1.0) -> float:
@@ -92,8 +80,8 @@ def main() -> int:
         print("set DATABASE_URL=postgres://… (the bench uses its own database beside it)")
         return 2
     bench_url = urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DB}"))
-    _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    _admin(url, f"CREATE DATABASE {BENCH_DB}")
+    postgres_admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+    postgres_admin(url, f"CREATE DATABASE {BENCH_DB}")
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["AUDIT_LOG_KEY_FILE"] = str(ROOT / "var" / "bench-audit-log-key.pem")
@@ -143,7 +131,7 @@ def main() -> int:
         tokens = [sign_footprint(document, private_key) for document in documents]
         limit = machine_limit(documents, [canonical_bytes(d) for d in documents[:500]])
 
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "DJANGO_DEBUG": "false",
@@ -239,7 +227,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        postgres_admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,24 +47,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port, postgres_admin  # noqa: E402
+
 BENCH_DB = f"carbonx_bench_{os.getpid()}"
 SUPPLIERS = 10
 VERSIONS = 4  # footprints per product: the newest active, older ones deprecated
 COUNTRIES = ("DE", "FR", "CN", "US", "JP", "IT", "PL", "VN")
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float, float]:
@@ -279,8 +267,8 @@ def main() -> int:
     if not url.startswith(("postgres://", "postgresql://")):
         print("set DATABASE_URL=postgres://… (the bench uses its own database beside it)")
         return 2
-    _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    _admin(url, f"CREATE DATABASE {BENCH_DB}")
+    postgres_admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+    postgres_admin(url, f"CREATE DATABASE {BENCH_DB}")
     os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DB}"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     folder = Path(tempfile.mkdtemp(prefix="carbonx-pact-bench-"))
@@ -305,7 +293,7 @@ def main() -> int:
         if args.explain:
             explain(data["buyer"])
 
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "DJANGO_DEBUG": "false",
@@ -465,7 +453,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        postgres_admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
 
 if __name__ == "__main__":
