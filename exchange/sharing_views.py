@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -803,8 +803,14 @@ def footprint_zone(request: HttpRequest, actor: Actor, pf_id: str) -> HttpRespon
 # ---------------------------------------------------------------------- part numbers
 
 
-def _part_number_form(actor: Actor, data: Any = None) -> forms.PartNumberForm:
-    return forms.PartNumberForm(
+_BuyerProductForm = TypeVar("_BuyerProductForm", forms.PartNumberForm, forms.AutoRuleForm)
+
+
+def _buyer_product_form(
+    form_class: type[_BuyerProductForm], actor: Actor, data: Any = None
+) -> _BuyerProductForm:
+    """A supplier's form about one of its products for one buyer of the zone."""
+    return form_class(
         data,
         buyers=forms.zone_companies(role="buyer", exclude=actor.company),
         products=forms.product_choices(selectors.products_of(actor=actor)),
@@ -814,7 +820,7 @@ def _part_number_form(actor: Actor, data: Any = None) -> forms.PartNumberForm:
 @require_http_methods(["GET", "POST"])
 @actor_required
 def part_numbers(request: HttpRequest, actor: Actor) -> HttpResponse:
-    form = _part_number_form(actor, request.POST or None)
+    form = _buyer_product_form(forms.PartNumberForm, actor, request.POST or None)
     status = 200
     if request.method == "POST":
         actor.require_role(MemberRole.EDITOR, to="map part numbers")
@@ -847,18 +853,10 @@ def part_numbers(request: HttpRequest, actor: Actor) -> HttpResponse:
 # ------------------------------------------------------------------------ auto rules
 
 
-def _auto_rule_form(actor: Actor, data: Any = None) -> forms.AutoRuleForm:
-    return forms.AutoRuleForm(
-        data,
-        buyers=forms.zone_companies(role="buyer", exclude=actor.company),
-        products=forms.product_choices(selectors.products_of(actor=actor)),
-    )
-
-
 @require_http_methods(["GET", "POST"])
 @actor_required
 def auto_rules(request: HttpRequest, actor: Actor) -> HttpResponse:
-    form = _auto_rule_form(actor, request.POST or None)
+    form = _buyer_product_form(forms.AutoRuleForm, actor, request.POST or None)
     status = 200
     if request.method == "POST":
         actor.require_role(MemberRole.ADMIN, to="set auto-fulfil rules")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -150,9 +151,10 @@ class GrantsView(PagedActorView):
     )
     def post(self, request: Request) -> Response:
         data = _validated(s.GrantInput, request.data)
-        live = set(selectors.grants_given(actor=self.actor).values_list("pk", flat=True))
+        asked_at = timezone.now()
         grant = sharing.grant_create(actor=self.actor, **data)
-        code = status.HTTP_200_OK if grant.pk in live else status.HTTP_201_CREATED
+        # An existing live grant is answered as it is: created before this request.
+        code = status.HTTP_201_CREATED if grant.created_at >= asked_at else status.HTTP_200_OK
         return Response(s.GrantOutput(grant).data, status=code)
 
 
@@ -239,10 +241,15 @@ class PartNumbersView(PagedActorView):
     )
     def post(self, request: Request) -> Response:
         data = _validated(s.PartNumberInput, request.data)
-        existed = set(selectors.part_numbers_of(actor=self.actor).values_list("pk", flat=True))
+        mappings = selectors.part_numbers_of(actor=self.actor)
+        # The buyer's part number (trimmed by the serializer) is the key: set
+        # before means re-pointed (200).
+        existed = mappings.filter(
+            buyer__slug=data["buyer"], part_number=data["part_number"]
+        ).exists()
         mapping = sharing.part_number_set(actor=self.actor, **data)
-        mapping = selectors.part_numbers_of(actor=self.actor).get(pk=mapping.pk)
-        code = status.HTTP_200_OK if mapping.pk in existed else status.HTTP_201_CREATED
+        mapping = mappings.get(pk=mapping.pk)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(s.PartNumberOutput(mapping).data, status=code)
 
 
